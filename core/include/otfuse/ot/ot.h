@@ -1,0 +1,71 @@
+#pragma once
+// Optimal transport between two discrete measures: ground costs, exact OT, entropic OT.
+// Plain C++/Eigen types only (no LibTorch), so the UI can use it too.
+// Matrices are Eigen's default column-major storage; plans and costs are (nA x nB): row i is
+// a point of the source measure (model A's neuron i), column j a point of the target (B's j).
+#include <Eigen/Core>
+
+#include <string>
+
+namespace otfuse::ot {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+
+enum class Metric { Euclidean, SquaredEuclidean, Cosine };
+enum class CostNormalization { None, Max, Mean, Median, Log1p };
+
+Metric parseMetric(const std::string& s);                // "euclidean", "sqeuclidean", "cosine"
+CostNormalization parseNormalization(const std::string& s);  // "none", "max", "mean", ...
+std::string toString(Metric m);
+std::string toString(CostNormalization n);
+
+/// Ground cost between rows of X (nA x d) and rows of Y (nB x d): Euclidean via
+/// ||x||^2 + ||y||^2 - 2 x.y clamped at 0 (then sqrt unless squared), or cosine distance
+/// 1 - cos. Throws otfuse::Error if the column counts differ.
+Matrix groundCost(const Matrix& X, const Matrix& Y, Metric metric);
+/// Divides M by its max / mean / median, or maps it through log1p. In place.
+void normalizeCost(Matrix& M, CostNormalization how);
+
+enum class Status { Optimal, Infeasible, IterationLimit, Converged, InvalidInput };
+std::string toString(Status s);
+
+struct Result {
+  Matrix plan;      // nA x nB, rows sum to mu, columns to nu (to solver accuracy)
+  Vector u, v;      // duals (exact: potentials with u_i + v_j <= M_ij; Sinkhorn: eps*log scalings)
+  double cost = 0;  // <plan, M>
+  int iterations = 0;
+  double marginalError = 0;  // max |plan 1 - mu| , |plan^T 1 - nu| (L1 over both)
+  Status status = Status::InvalidInput;
+  std::string message;  // for InvalidInput / Infeasible: which input is wrong
+};
+
+struct ExactOptions {
+  long long maxIterations = 100000000;
+  /// Use the assignment (Jonker-Volgenant) path when mu, nu are uniform and nA == nB.
+  bool useAssignmentWhenPossible = true;
+};
+
+/// Exact OT (earth mover's distance) in double precision for arbitrary non-negative marginals
+/// with equal totals (to 1e-9 relative) and any rectangular cost. Status Optimal on success;
+/// Infeasible when totals differ; InvalidInput for NaN/inf costs, negative mass, size mismatch.
+Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt = {});
+
+struct SinkhornOptions {
+  double epsilon = 0.01;      // entropic regularization (absolute, in cost units)
+  double tolerance = 1e-9;    // stop when marginal error (L1) falls below
+  int maxIterations = 100000;
+};
+
+/// Entropic OT by log-domain Sinkhorn (stable down to eps = 1e-4 on O(1) costs). Status
+/// Converged when the tolerance was met, IterationLimit otherwise (plan still returned).
+Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M,
+                const SinkhornOptions& opt = {});
+
+/// Linear assignment on a square cost (min sum M[i, perm[i]]), Jonker-Volgenant.
+/// Returns perm of size n: row i is assigned column perm[i].
+Eigen::VectorXi assignment(const Matrix& M);
+
+Vector uniform(int n);
+
+}  // namespace otfuse::ot
