@@ -1,9 +1,74 @@
+// otfuse: the command-line tool of OTFuse Studio.
+#include <cstring>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "commands.h"
+#include "otfuse/error.h"
 #include "otfuse/runtime.h"
 
+namespace {
+
+const char* kUsage = R"(usage: otfuse <command> [options]
+
+commands:
+  data list                         datasets found, and where
+  data import cifar10 PATH          import CIFAR-10 (official tarball, folder, or image folder)
+  info MODEL                        architecture, layers, shapes, parameters, stored metadata
+  eval [--dataset D] [--json] MODEL...
+                                    test accuracy and loss of each model and their ensemble
+  train --arch A --dataset D --out FILE [--epochs N] [--seed S] ...
+                                    train a parent model
+  fuse [--mode weights|activations] [--solver exact|sinkhorn] ... A B
+                                    OT fusion of two models with baselines
+
+common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
+environment: OTFUSE_THREADS sets the number of threads (default: all cores)
+run 'otfuse <command> --help' for a command's options.
+)";
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  int threads = otfuse::initRuntime();
-  std::cout << "otfuse (" << threads << " threads)\n";
-  return 0;
+  using namespace otfuse::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> rest(argv + 2, argv + argc);
+  try {
+    otfuse::initRuntime();
+    using Fn = int (*)(Args&);
+    struct Entry {
+      const char* name;
+      Fn fn;
+      std::set<std::string> flags;
+    };
+    const Entry table[] = {
+        {"data", cmdData, {"help"}},
+        {"info", cmdInfo, {"help", "json"}},
+        {"eval", cmdEval, {"help", "json", "no-progress"}},
+        {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
+        {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval"}},
+    };
+    for (const auto& e : table) {
+      if (command == e.name) {
+        Args args(rest, e.flags);
+        return e.fn(args);
+      }
+    }
+    std::cerr << "otfuse: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const otfuse::Cancelled&) {
+    std::cerr << "otfuse: cancelled\n";
+    return 130;
+  } catch (const otfuse::Error& e) {
+    std::cerr << "otfuse: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "otfuse: internal error: " << e.what() << '\n';
+    return 3;
+  }
 }

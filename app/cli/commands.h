@@ -1,0 +1,14 @@
+#pragma once
+// The otfuse subcommands. Each takes the arguments after its name and returns the exit code;
+// each lives in cmd_<name>.cpp.
+#include "args.h"
+
+namespace otfuse::cli {
+
+int cmdData(Args& args);   // data list | data import cifar10 PATH
+int cmdInfo(Args& args);   // info MODEL
+int cmdEval(Args& args);   // eval [--dataset D] [--json] MODEL...
+int cmdTrain(Args& args);  // train --arch A --dataset D --out F ...
+int cmdFuse(Args& args);   // fuse ... A B
+
+}  // namespace otfuse::cli

@@ -1,0 +1,2 @@
+// placeholder until the data module lands
+namespace otfuse {}

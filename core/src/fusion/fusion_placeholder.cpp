@@ -1,0 +1,2 @@
+// placeholder until the fusion module lands
+namespace otfuse {}

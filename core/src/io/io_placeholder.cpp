@@ -1,0 +1,2 @@
+// placeholder until the io module lands
+namespace otfuse {}

@@ -1,0 +1,2 @@
+// placeholder until the ot module lands
+namespace otfuse {}

@@ -1,0 +1,2 @@
+// placeholder until the train module lands
+namespace otfuse {}
