@@ -30,6 +30,7 @@ struct LayerInfo {
   std::vector<std::string> perNeuron;
   int64_t outFeatures = 0, inFeatures = 0;  // Linear: features; Conv2d: channels
   int kernelH = 1, kernelW = 1;
+  int padding = 0;  // Conv2d zero padding on each side
   /// Neuron group this layer writes; -1 for the output layer (classes, never permuted).
   int outGroup = -1;
   /// Neuron group its input axis reads; -1 for the network input.
@@ -55,7 +56,8 @@ struct Architecture {
 /// Parses a spec and builds the description. Specs:
 ///   mlpnet                       784-400-200-100-10, ReLU, no biases (the paper's MNIST model)
 ///   mlp:W1-W2-...[,bias][,cifar] general MLP with hidden widths W*, MNIST input unless cifar
-///   mnistcnn                     small MNIST CNN (conv 1->16->32, 5x5, pool, fc 512->10)
+///   mnistcnn                     small MNIST CNN: conv1 1->16 5x5, pool, conv2 16->32 5x5, pool,
+///                                fc1 512->100, fc2 100->10, ReLU, biases
 ///   vgg11[_bn][_bias|_nobias][_half|_double]   CIFAR-10 VGG11 (paper default: no bias, no BN)
 ///   resnet18[_nobn][_bias]       CIFAR ResNet-18 (BN, no conv biases by default)
 /// Throws otfuse::Error for an unknown spec.

@@ -1,0 +1,63 @@
+#pragma once
+// Training a parent model and evaluating models (and prediction ensembles) on a dataset.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "otfuse/data/dataset.h"
+#include "otfuse/models/model.h"
+#include "otfuse/runtime.h"
+
+namespace otfuse {
+
+struct TrainOptions {
+  int epochs = 10;
+  int batchSize = 64;
+  double learningRate = 0.01;
+  double momentum = 0.5;       // the paper's MNIST setting; CIFAR-10 runs use 0.9
+  double weightDecay = 0.0;
+  /// "constant", "step" (x0.1 at 50 % and 75 % of the epochs) or "cosine".
+  std::string schedule = "constant";
+  /// Random crop with 4-pixel zero padding + horizontal flip (3-channel 32x32 data only).
+  bool augment = true;
+  uint64_t seed = 0;
+  /// Use only the first n training images (0 = all); for tests and quick demos.
+  int64_t limit = 0;
+};
+
+struct EpochResult {
+  int epoch = 0;          // 1-based
+  double trainLoss = 0;   // mean over the epoch's batches
+  double testAccuracy = -1;  // percent, -1 if no test set given
+  double testLoss = -1;
+};
+
+/// Trains `model` in place with SGD (momentum, weight decay) on `train`; deterministic for a
+/// given seed on one machine and thread count. After each epoch evaluates on `test` if it is
+/// non-empty. Progress per batch; cancellable between batches (throws Cancelled).
+std::vector<EpochResult> trainModel(Model& model, const Dataset& train, const Dataset* test,
+                                    const TrainOptions& options, const ProgressFn& progress = {},
+                                    const CancelFlag* cancel = nullptr);
+
+struct EvalResult {
+  double accuracy = 0;  // percent
+  double loss = 0;      // mean cross-entropy (for ensembles: NLL of the averaged prediction)
+  int64_t count = 0;
+};
+
+/// Test accuracy and mean cross-entropy, batched, no grad, eval mode.
+EvalResult evaluate(const Model& model, const Dataset& data, int batchSize = 1000,
+                    const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+enum class EnsembleRule {
+  LogSoftmaxMean,   // mean of log-softmax outputs (the paper's code; geometric mean of probs)
+  ProbabilityMean,  // mean of softmax probabilities
+};
+
+/// Prediction ensemble of N models (same dataset input shape, same number of classes).
+EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& data,
+                            EnsembleRule rule = EnsembleRule::LogSoftmaxMean,
+                            int batchSize = 1000, const ProgressFn& progress = {},
+                            const CancelFlag* cancel = nullptr);
+
+}  // namespace otfuse

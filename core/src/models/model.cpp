@@ -1,0 +1,199 @@
+// Model: an Architecture plus its StateDict, with a functional forward pass.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "otfuse/error.h"
+#include "otfuse/models/model.h"
+
+namespace otfuse {
+namespace {
+
+constexpr double kBnMomentum = 0.1;
+constexpr double kBnEps = 1e-5;
+
+std::string counterKey(const LayerInfo& l) {
+  // perNeuron[0] is "<bn>.weight"; the counter sits beside it.
+  const std::string& w = l.perNeuron.front();
+  return w.substr(0, w.size() - 7) + ".num_batches_tracked";
+}
+
+// Runs the layers of a model in order; keeps the cursor and the optional capture.
+class Runner {
+ public:
+  Runner(const Architecture& a, const StateDict& s, bool train, std::vector<at::Tensor>* pre)
+      : arch_(a), state_(s), train_(train), pre_(pre) {}
+
+  // Weight layer number `index` applied to x, then BatchNorm if it has one. Records the
+  // pre-activation.
+  at::Tensor layer(size_t index, const at::Tensor& x, int stride = 1) {
+    const LayerInfo& l = arch_.layers.at(index);
+    at::Tensor bias = l.bias.empty() ? at::Tensor() : state_.at(l.bias);
+    at::Tensor y;
+    if (l.kind == LayerKind::Linear) {
+      y = at::linear(x, state_.at(l.weight), bias);
+    } else {
+      int64_t pad = l.padding;
+      y = at::conv2d(x, state_.at(l.weight), bias, {stride, stride}, {pad, pad});
+    }
+    if (!l.perNeuron.empty()) {
+      y = at::batch_norm(y, state_.at(l.perNeuron[0]), state_.at(l.perNeuron[1]),
+                         state_.at(l.perNeuron[2]), state_.at(l.perNeuron[3]), train_, kBnMomentum,
+                         kBnEps, false);
+      if (train_ && state_.contains(counterKey(l))) {
+        at::NoGradGuard guard;
+        const_cast<at::Tensor&>(state_.at(counterKey(l))).add_(1);
+      }
+    }
+    if (pre_) pre_->push_back(y);
+    return y;
+  }
+
+ private:
+  const Architecture& arch_;
+  const StateDict& state_;
+  bool train_;
+  std::vector<at::Tensor>* pre_;
+};
+
+at::Tensor forwardMlp(Runner& r, const Architecture& a, const at::Tensor& x) {
+  at::Tensor h = x.reshape({x.size(0), -1});
+  for (size_t i = 0; i < a.layers.size(); ++i) {
+    h = r.layer(i, h);
+    if (i + 1 < a.layers.size()) h = at::relu(h);
+  }
+  return h;
+}
+
+at::Tensor forwardMnistCnn(Runner& r, const at::Tensor& x) {
+  at::Tensor h = at::max_pool2d(at::relu(r.layer(0, x)), {2, 2});
+  h = at::max_pool2d(at::relu(r.layer(1, h)), {2, 2});
+  h = h.reshape({h.size(0), -1});
+  h = at::relu(r.layer(2, h));
+  return r.layer(3, h);
+}
+
+at::Tensor forwardVgg(Runner& r, const Architecture& a, const at::Tensor& x) {
+  at::Tensor h = x;
+  size_t index = 0;
+  for (int64_t c : a.hidden) {
+    if (c == 0) {
+      h = at::max_pool2d(h, {2, 2}, {2, 2});
+    } else {
+      h = at::relu(r.layer(index++, h));
+    }
+  }
+  h = h.reshape({h.size(0), -1});
+  return r.layer(index, h);
+}
+
+at::Tensor forwardResnet(Runner& r, const Architecture& a, const at::Tensor& x) {
+  size_t index = 0;
+  at::Tensor h = at::relu(r.layer(index++, x));
+  for (int s = 0; s < 4; ++s) {
+    for (int b = 0; b < 2; ++b) {
+      bool downsample = (b == 0 && s > 0);
+      int stride = downsample ? 2 : 1;
+      at::Tensor out = at::relu(r.layer(index++, h, stride));
+      out = r.layer(index++, out);
+      at::Tensor shortcut = downsample ? r.layer(index++, h, 2) : h;
+      h = at::relu(out + shortcut);
+    }
+  }
+  h = at::avg_pool2d(h, {4, 4});
+  h = h.reshape({h.size(0), -1});
+  return r.layer(index, h);
+}
+
+}  // namespace
+
+Model::Model(Architecture arch, StateDict state) : arch_(std::move(arch)), state_(std::move(state)) {
+  validateState(arch_, state_);
+  for (const auto& l : arch_.layers) {
+    if (!l.perNeuron.empty() && !state_.contains(counterKey(l)))
+      state_.set(counterKey(l), at::zeros({}, at::kLong));
+  }
+}
+
+Model Model::initialize(const Architecture& arch, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  StateDict s;
+  for (const auto& l : arch.layers) {
+    std::vector<int64_t> shape = {l.outFeatures, l.inFeatures * l.inSpatial};
+    int64_t fanIn = l.inFeatures * l.inSpatial;
+    if (l.kind == LayerKind::Conv2d) {
+      shape = {l.outFeatures, l.inFeatures, l.kernelH, l.kernelW};
+      fanIn = l.inFeatures * l.kernelH * l.kernelW;
+    }
+    // PyTorch's default: kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    // the same bound for the bias.
+    double bound = 1.0 / std::sqrt(double(fanIn));
+    s.set(l.weight, at::empty(shape, at::kFloat).uniform_(-bound, bound, gen));
+    if (!l.bias.empty()) s.set(l.bias, at::empty({l.outFeatures}, at::kFloat).uniform_(-bound, bound, gen));
+    if (!l.perNeuron.empty()) {
+      s.set(l.perNeuron[0], at::ones({l.outFeatures}));
+      s.set(l.perNeuron[1], at::zeros({l.outFeatures}));
+      s.set(l.perNeuron[2], at::zeros({l.outFeatures}));
+      s.set(l.perNeuron[3], at::ones({l.outFeatures}));
+      s.set(counterKey(l), at::zeros({}, at::kLong));
+    }
+  }
+  return Model(arch, std::move(s));
+}
+
+Model Model::load(const std::string& path, const std::string& spec) {
+  Checkpoint ck = loadCheckpoint(path);
+  try {
+    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
+    return Model(std::move(arch), std::move(ck.state));
+  } catch (const FileError&) {
+    throw;
+  } catch (const Error& e) {
+    throw FileError(path, e.what());
+  }
+}
+
+Model Model::clone() const {
+  Model m;
+  m.arch_ = arch_;
+  m.state_ = state_.clone();
+  return m;
+}
+
+at::Tensor Model::forward(const at::Tensor& x, bool train,
+                          std::vector<at::Tensor>* preActivations) const {
+  if (x.dim() != 4 || x.size(1) != arch_.inChannels || x.size(2) != arch_.inHeight ||
+      x.size(3) != arch_.inWidth) {
+    throw Error(arch_.name + " expects inputs of shape [N, " + std::to_string(arch_.inChannels) +
+                ", " + std::to_string(arch_.inHeight) + ", " + std::to_string(arch_.inWidth) +
+                "]; the dataset's images do not fit (wrong dataset for this model?)");
+  }
+  Runner r(arch_, state_, train, preActivations);
+  if (arch_.family == "mlp") return forwardMlp(r, arch_, x);
+  if (arch_.family == "mnistcnn") return forwardMnistCnn(r, x);
+  if (arch_.family == "vgg") return forwardVgg(r, arch_, x);
+  if (arch_.family == "resnet18") return forwardResnet(r, arch_, x);
+  throw Error("no forward pass for architecture family " + arch_.family);
+}
+
+std::vector<at::Tensor> Model::parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& l : arch_.layers) {
+    out.push_back(state_.at(l.weight));
+    if (!l.bias.empty()) out.push_back(state_.at(l.bias));
+    if (!l.perNeuron.empty()) {
+      out.push_back(state_.at(l.perNeuron[0]));
+      out.push_back(state_.at(l.perNeuron[1]));
+    }
+  }
+  return out;
+}
+
+int64_t Model::parameterCount() const {
+  int64_t n = 0;
+  for (const auto& t : parameters()) n += t.numel();
+  return n;
+}
+
+}  // namespace otfuse
