@@ -1,0 +1,92 @@
+#pragma once
+// OT fusion of two models (Singh & Jaggi 2020, see shared/docs/ALGORITHM.md) and its baselines.
+//
+// Model A is aligned onto the anchor B layer by layer: for every weight layer l (forward order)
+//   1. past correction: A's input axis is re-indexed with the previous map, W^_A = W_A T~_{l-1}
+//      (conv: per kernel position; Linear after a flatten: per spatial slot);
+//   2. ground cost M between A's and B's neurons: rows of W^_A and W_B (weights mode) or
+//      pre-activation vectors over K shared inputs (activations mode);
+//   3. marginals mu, nu; 4. plan T (exact or Sinkhorn); 5. T~ = T diag(1/nu);
+//   6. W_F = (1 - t) T~^T W^_A + t W_B; biases and BatchNorm vectors likewise.
+// The output layer keeps the identity map unless FusionOptions::otOutputLayer.
+// Neuron groups (models/model.h) carry the maps: a layer writing a group that already has a map
+// (a residual stream) reuses it, so every layer reading a group sees one map.
+// A run is a pure function of (models, samples, options): no hidden randomness.
+#include <string>
+#include <vector>
+
+#include "otfuse/data/dataset.h"
+#include "otfuse/models/model.h"
+#include "otfuse/ot/ot.h"
+#include "otfuse/runtime.h"
+
+namespace otfuse {
+
+enum class AlignMode { Weights, Activations };
+enum class Solver { Exact, Sinkhorn };
+enum class MarginalKind { Uniform, ImportanceL1, ImportanceL2 };
+
+AlignMode parseAlignMode(const std::string& s);  // "weights" | "activations"
+Solver parseSolver(const std::string& s);        // "exact" | "sinkhorn"
+MarginalKind parseMarginals(const std::string& s);  // "uniform" | "l1" | "l2"
+std::string toString(AlignMode m);
+std::string toString(Solver s);
+std::string toString(MarginalKind m);
+
+struct FusionOptions {
+  AlignMode mode = AlignMode::Weights;
+  Solver solver = Solver::Exact;
+  double epsilon = 0.01;           // Sinkhorn regularization, in cost units
+  double sinkhornTolerance = 1e-9;  // L1 marginal error
+  int sinkhornMaxIterations = 10000;
+  ot::Metric metric = ot::Metric::Euclidean;  // paper: Euclidean, not squared
+  ot::CostNormalization normalization = ot::CostNormalization::None;
+  MarginalKind marginals = MarginalKind::Uniform;
+  double t = 0.5;               // weight of the anchor B
+  bool otOutputLayer = false;   // also solve OT on the output layer (the reference does)
+};
+
+/// Per-layer outcome, kept for the UI and reports. Matrices are (nA x nB), rows = A's neurons.
+struct LayerResult {
+  std::string name;
+  int outGroup = -1;
+  bool identity = false;  // output layer kept as identity (no OT solved)
+  bool reused = false;    // map reused from an earlier layer writing the same group
+  ot::Matrix cost;        // ground cost handed to the solver (after normalization)
+  ot::Matrix plan;        // T, before correction
+  ot::Matrix corrected;   // T~ = T diag(1/nu)
+  ot::Vector mu, nu;
+  double otCost = 0;      // <T, M>
+  double entropy = 0;     // -sum T log T of T / sum(T)
+  double massOnBest = 0;  // sum_i max_j T_ij / sum(T): 1 for a permutation
+  ot::Status status = ot::Status::Optimal;
+  int iterations = 0;
+  double seconds = 0;
+};
+
+struct FusionResult {
+  Model fused;
+  std::vector<LayerResult> layers;
+  double seconds = 0;  // alignment + averaging
+};
+
+/// Fuses A (aligned) onto B (anchor). `samples` (float [K, C, H, W], normalized) are the shared
+/// inputs for activations mode; ignored in weights mode. Progress once per layer; cancellation
+/// checked between layers. Throws Error if the models are not fusable (different
+/// architecture family / layer structure), Cancelled when cancelled.
+FusionResult fuse(const Model& a, const Model& b, const FusionOptions& options,
+                  const at::Tensor& samples = at::Tensor(), const ProgressFn& progress = {},
+                  const CancelFlag* cancel = nullptr);
+
+/// Vanilla averaging (1 - t) A + t B of every tensor; throws Error unless shapes are equal.
+Model vanillaAverage(const Model& a, const Model& b, double t = 0.5);
+
+/// A with layers 1..l aligned to B's neuron order by `result`'s maps (and layer l+1's input
+/// re-indexed), for l = 0..L-1: the "progressive alignment" models. Functionally A when every
+/// map is a permutation.
+std::vector<Model> progressiveAlignment(const Model& a, const FusionResult& result);
+
+/// K normalized training images chosen by a seeded permutation (for activations mode).
+at::Tensor sampleInputs(const Dataset& train, int count, uint64_t seed);
+
+}  // namespace otfuse

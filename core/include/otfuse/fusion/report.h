@@ -1,0 +1,42 @@
+#pragma once
+// Fusion reports: the paper's Table-1 row plus every per-layer result, as JSON and CSV, for
+// scripts and for the GUI. Plain C++/Eigen (no LibTorch).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "otfuse/fusion/fusion.h"
+
+namespace otfuse {
+
+/// One row of the paper's Table 1 and how it was obtained.
+struct FusionSummary {
+  std::vector<std::string> models;  // paths of A (aligned) and B (anchor)
+  std::string architecture, dataset;
+  FusionOptions options;
+  int samples = 0;        // activation samples (activations mode)
+  uint64_t seed = 0;
+  /// Keys: model_0, model_1, ensemble, vanilla, fused (percent / mean cross-entropy).
+  /// Absent keys were not computed (e.g. vanilla for different widths).
+  std::map<std::string, double> accuracy, loss;
+  double fusionSeconds = 0;      // alignment + averaging
+  double evaluationSeconds = 0;  // the fused model's test-set pass
+};
+
+/// JSON object {"summary": ..., "accuracy": {...}, "loss": {...}, "seconds": {...},
+/// "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
+std::string reportJson(const FusionSummary& summary, const FusionResult* result,
+                       bool includeMatrices);
+
+/// Writes `text` to `path` through a temporary file in the same folder and a rename.
+/// Throws FileError naming the path.
+void writeFileAtomically(const std::string& path, const std::string& text);
+
+/// One CSV per layer, "<dir>/<index>_<layer>_plan.csv" (rows = A's neurons), full precision.
+/// Creates `dir` if needed. Returns the files written.
+std::vector<std::string> writePlansCsv(const std::string& dir, const FusionResult& result);
+
+/// CSV text of a matrix (no header), %.17g.
+std::string matrixCsv(const ot::Matrix& m);
+
+}  // namespace otfuse

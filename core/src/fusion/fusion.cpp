@@ -1,0 +1,312 @@
+// OT fusion (weights and activations alignment) and the vanilla-averaging baseline.
+#include "otfuse/fusion/fusion.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "otfuse/error.h"
+
+namespace otfuse {
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// 2-D tensor (any float dtype) -> Eigen matrix (double).
+ot::Matrix toEigen(const at::Tensor& t) {
+  at::Tensor d = t.to(at::kDouble).contiguous();
+  return Eigen::Map<const RowMajor>(d.data_ptr<double>(), d.size(0), d.size(1));
+}
+
+at::Tensor toTensor(const ot::Matrix& m) {
+  at::Tensor t = at::empty({m.rows(), m.cols()}, at::kDouble);
+  Eigen::Map<RowMajor>(t.data_ptr<double>(), m.rows(), m.cols()) = m;
+  return t;
+}
+
+// Re-indexes the input axis of a layer's weight (double) with map T~ (nPrevA x nPrevB).
+at::Tensor alignInput(const at::Tensor& w, const at::Tensor& map, const LayerInfo& l) {
+  const int64_t out = w.size(0);
+  if (l.kind == LayerKind::Conv2d) {
+    // (out, in, kh, kw) -> (out, kh*kw, in) @ T~ -> (out, nB, kh, kw)
+    const int64_t kh = w.size(2), kw = w.size(3);
+    at::Tensor x = w.reshape({out, w.size(1), kh * kw}).permute({0, 2, 1});
+    return at::matmul(x, map).permute({0, 2, 1}).reshape({out, map.size(1), kh, kw});
+  }
+  if (l.inSpatial > 1) {
+    // Linear after flatten: (out, C*s) -> (out, s, C) @ T~ -> (out, C_B*s), channel-major.
+    const int64_t s = l.inSpatial;
+    at::Tensor x = w.reshape({out, w.size(1) / s, s}).permute({0, 2, 1});
+    return at::matmul(x, map).permute({0, 2, 1}).reshape({out, map.size(1) * s});
+  }
+  return at::matmul(w, map);
+}
+
+// T~^T applied on the output axis: (nA, ...) -> (nB, ...).
+at::Tensor alignOutput(const at::Tensor& x, const at::Tensor& map) {
+  auto shape = x.sizes().vec();
+  shape[0] = map.size(1);
+  return at::matmul(map.t(), x.reshape({x.size(0), -1})).reshape(shape);
+}
+
+ot::Vector marginal(MarginalKind kind, const at::Tensor& incoming, bool outputLayer) {
+  const int64_t n = incoming.size(0);
+  if (kind == MarginalKind::Uniform || outputLayer) return ot::uniform(int(n));
+  at::Tensor rows = incoming.reshape({n, -1});
+  at::Tensor w = kind == MarginalKind::ImportanceL1 ? rows.abs().sum(1) : rows.norm(2, 1);
+  w = w.to(at::kDouble).contiguous();
+  double total = w.sum().item<double>();
+  if (!(total > 0)) return ot::uniform(int(n));
+  ot::Vector v = Eigen::Map<const Eigen::VectorXd>(w.data_ptr<double>(), n) / total;
+  return v;
+}
+
+void planStatistics(LayerResult& r) {
+  const double total = r.plan.sum();
+  r.otCost = (r.plan.array() * r.cost.array()).sum();
+  double h = 0;
+  for (Eigen::Index j = 0; j < r.plan.cols(); ++j)
+    for (Eigen::Index i = 0; i < r.plan.rows(); ++i) {
+      double p = r.plan(i, j) / total;
+      if (p > 0) h -= p * std::log(p);
+    }
+  r.entropy = h;
+  r.massOnBest = r.plan.rowwise().maxCoeff().sum() / total;
+}
+
+void checkFusable(const Model& a, const Model& b) {
+  const auto& la = a.architecture().layers;
+  const auto& lb = b.architecture().layers;
+  if (a.architecture().family != b.architecture().family || la.size() != lb.size()) {
+    throw Error("cannot fuse " + a.architecture().name + " with " + b.architecture().name +
+                ": the models must have the same layer structure (widths may differ)");
+  }
+  for (size_t i = 0; i < la.size(); ++i) {
+    const auto& x = la[i];
+    const auto& y = lb[i];
+    if (x.name != y.name || x.kind != y.kind || x.kernelH != y.kernelH ||
+        x.inSpatial != y.inSpatial || x.inGroup != y.inGroup || x.outGroup != y.outGroup ||
+        x.bias.empty() != y.bias.empty() || x.perNeuron.size() != y.perNeuron.size()) {
+      throw Error("cannot fuse: layer " + x.name + " of " + a.architecture().name +
+                  " does not correspond to layer " + y.name + " of " + b.architecture().name);
+    }
+  }
+  if (la.back().outFeatures != lb.back().outFeatures)
+    throw Error("cannot fuse: the models have different numbers of classes");
+}
+
+// Per-neuron rows used as the ground-cost points of a layer.
+at::Tensor neuronRows(const at::Tensor& activation) {
+  // [K, n] or [K, n, H, W] -> [n, K*H*W]
+  return activation.transpose(0, 1).reshape({activation.size(1), -1});
+}
+
+}  // namespace
+
+AlignMode parseAlignMode(const std::string& s) {
+  if (s == "weights" || s == "wts") return AlignMode::Weights;
+  if (s == "activations" || s == "acts") return AlignMode::Activations;
+  throw Error("unknown alignment mode '" + s + "' (weights, activations)");
+}
+Solver parseSolver(const std::string& s) {
+  if (s == "exact" || s == "emd") return Solver::Exact;
+  if (s == "sinkhorn") return Solver::Sinkhorn;
+  throw Error("unknown solver '" + s + "' (exact, sinkhorn)");
+}
+MarginalKind parseMarginals(const std::string& s) {
+  if (s == "uniform") return MarginalKind::Uniform;
+  if (s == "l1") return MarginalKind::ImportanceL1;
+  if (s == "l2") return MarginalKind::ImportanceL2;
+  throw Error("unknown marginals '" + s + "' (uniform, l1, l2)");
+}
+std::string toString(AlignMode m) { return m == AlignMode::Weights ? "weights" : "activations"; }
+std::string toString(Solver s) { return s == Solver::Exact ? "exact" : "sinkhorn"; }
+std::string toString(MarginalKind m) {
+  return m == MarginalKind::Uniform ? "uniform" : m == MarginalKind::ImportanceL1 ? "l1" : "l2";
+}
+
+FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
+                  const at::Tensor& samples, const ProgressFn& progress,
+                  const CancelFlag* cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  checkFusable(a, b);
+  if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
+  at::NoGradGuard noGrad;
+  const Architecture& arch = b.architecture();
+  const auto& layers = arch.layers;
+
+  std::vector<at::Tensor> actsA, actsB;
+  if (opt.mode == AlignMode::Activations) {
+    if (!samples.defined() || samples.size(0) < 1)
+      throw Error("activations mode needs input samples (none were given)");
+    if (progress) progress({"activations", 0, 1, ""});
+    a.forward(samples, false, &actsA);
+    b.forward(samples, false, &actsB);
+    throwIfCancelled(cancel);
+  }
+
+  FusionResult result;
+  std::vector<at::Tensor> maps(arch.numGroups);
+  StateDict fused = b.state().clone();
+  const double t = opt.t;
+
+  for (size_t li = 0; li < layers.size(); ++li) {
+    throwIfCancelled(cancel);
+    const auto layerStart = std::chrono::steady_clock::now();
+    const LayerInfo& l = layers[li];
+    const LayerInfo& la = a.architecture().layers[li];
+    if (progress) progress({"align " + l.name, static_cast<long long>(li), static_cast<long long>(layers.size()), ""});
+
+    at::Tensor wA = a.state().at(la.weight).to(at::kDouble);
+    at::Tensor wB = b.state().at(l.weight).to(at::kDouble);
+    if (l.inGroup >= 0) wA = alignInput(wA, maps[l.inGroup], l);
+    at::Tensor bA = la.bias.empty() ? at::Tensor() : a.state().at(la.bias).to(at::kDouble);
+
+    LayerResult r;
+    r.name = l.name;
+    r.outGroup = l.outGroup;
+    const bool output = l.outGroup < 0;
+    at::Tensor map;
+    if (output && !opt.otOutputLayer) {
+      const int64_t n = l.outFeatures;
+      r.identity = true;
+      r.plan = ot::Matrix::Identity(n, n) / double(n);
+      r.corrected = ot::Matrix::Identity(n, n);
+      r.mu = r.nu = ot::uniform(int(n));
+      r.cost = ot::Matrix::Zero(n, n);
+      map = at::eye(n, at::kDouble);
+    } else if (!output && maps[l.outGroup].defined()) {
+      r.reused = true;
+      map = maps[l.outGroup];
+      r.corrected = toEigen(map);
+    } else {
+      at::Tensor xA, xB;
+      if (opt.mode == AlignMode::Weights) {
+        xA = wA.reshape({wA.size(0), -1});
+        xB = wB.reshape({wB.size(0), -1});
+        if (bA.defined()) {
+          xA = at::cat({xA, bA.unsqueeze(1)}, 1);
+          xB = at::cat({xB, b.state().at(l.bias).to(at::kDouble).unsqueeze(1)}, 1);
+        }
+      } else {
+        xA = neuronRows(actsA[li]);
+        xB = neuronRows(actsB[li]);
+      }
+      r.cost = ot::groundCost(toEigen(xA), toEigen(xB), opt.metric);
+      ot::normalizeCost(r.cost, opt.normalization);
+      r.mu = marginal(opt.marginals, a.state().at(la.weight), output);
+      r.nu = marginal(opt.marginals, b.state().at(l.weight), output);
+      ot::Result sol;
+      if (opt.solver == Solver::Exact) {
+        sol = ot::exact(r.mu, r.nu, r.cost);
+      } else {
+        ot::SinkhornOptions so;
+        so.epsilon = opt.epsilon;
+        so.tolerance = opt.sinkhornTolerance;
+        so.maxIterations = opt.sinkhornMaxIterations;
+        sol = ot::sinkhorn(r.mu, r.nu, r.cost, so);
+      }
+      if (sol.status == ot::Status::InvalidInput || sol.status == ot::Status::Infeasible) {
+        throw Error("optimal transport failed at layer " + l.name + ": " + sol.message);
+      }
+      r.status = sol.status;
+      r.iterations = sol.iterations;
+      r.plan = std::move(sol.plan);
+      r.corrected = r.plan * r.nu.cwiseInverse().asDiagonal();
+      map = toTensor(r.corrected);
+      if (!output) maps[l.outGroup] = map;
+    }
+    if (r.plan.size() > 0) planStatistics(r);
+
+    auto blend = [&](const at::Tensor& alignedA, const at::Tensor& fromB) {
+      return ((1.0 - t) * alignedA + t * fromB).to(at::kFloat).contiguous();
+    };
+    fused.set(l.weight, blend(alignOutput(wA, map), wB));
+    if (!l.bias.empty())
+      fused.set(l.bias, blend(alignOutput(bA, map), b.state().at(l.bias).to(at::kDouble)));
+    for (size_t k = 0; k < l.perNeuron.size(); ++k) {
+      at::Tensor vA = a.state().at(la.perNeuron[k]).to(at::kDouble);
+      fused.set(l.perNeuron[k],
+                blend(alignOutput(vA, map), b.state().at(l.perNeuron[k]).to(at::kDouble)));
+    }
+    r.seconds = secondsSince(layerStart);
+    result.layers.push_back(std::move(r));
+  }
+  if (progress) progress({"align", static_cast<long long>(layers.size()), static_cast<long long>(layers.size()), ""});
+  result.fused = Model(arch, std::move(fused));
+  result.seconds = secondsSince(start);
+  return result;
+}
+
+Model vanillaAverage(const Model& a, const Model& b, double t) {
+  if (a.architecture().name != b.architecture().name)
+    throw Error("vanilla averaging needs two models of one architecture; got " +
+                a.architecture().name + " and " + b.architecture().name);
+  at::NoGradGuard noGrad;
+  StateDict out;
+  for (const auto& [key, tb] : b.state()) {
+    const at::Tensor& ta = a.state().at(key);
+    if (ta.sizes() != tb.sizes())
+      throw Error("vanilla averaging: " + key + " has different shapes in the two models");
+    if (at::isFloatingType(tb.scalar_type()))
+      out.set(key, ((1.0 - t) * ta.to(at::kDouble) + t * tb.to(at::kDouble)).to(tb.scalar_type()));
+    else
+      out.set(key, tb.clone());
+  }
+  return Model(b.architecture(), std::move(out));
+}
+
+std::vector<Model> progressiveAlignment(const Model& a, const FusionResult& result) {
+  at::NoGradGuard noGrad;
+  const auto& layers = a.architecture().layers;
+  if (result.layers.size() != layers.size())
+    throw Error("progressive alignment: the fusion result does not belong to this model");
+  std::vector<at::Tensor> maps(a.architecture().numGroups);
+  std::vector<Model> out;
+  for (size_t upto = 0; upto < layers.size(); ++upto) {
+    const LayerResult& r = result.layers[upto];
+    if (layers[upto].outGroup >= 0) maps[layers[upto].outGroup] = toTensor(r.corrected);
+    // A with layers 0..upto aligned on their outputs; inputs re-indexed wherever the group
+    // they read has been aligned.
+    StateDict s = a.state().clone();
+    std::vector<bool> aligned(a.architecture().numGroups, false);
+    for (size_t li = 0; li <= upto; ++li)
+      if (layers[li].outGroup >= 0) aligned[layers[li].outGroup] = true;
+    for (size_t li = 0; li < layers.size(); ++li) {
+      const LayerInfo& l = layers[li];
+      at::Tensor w = s.at(l.weight).to(at::kDouble);
+      if (l.inGroup >= 0 && aligned[l.inGroup]) w = alignInput(w, maps[l.inGroup], l);
+      bool outAligned = l.outGroup >= 0 && aligned[l.outGroup];
+      if (outAligned) {
+        const at::Tensor& map = maps[l.outGroup];
+        w = alignOutput(w, map);
+        if (!l.bias.empty()) s.set(l.bias, alignOutput(s.at(l.bias).to(at::kDouble), map).to(at::kFloat));
+        for (const auto& k : l.perNeuron)
+          s.set(k, alignOutput(s.at(k).to(at::kDouble), map).to(at::kFloat));
+      }
+      s.set(l.weight, w.to(at::kFloat).contiguous());
+    }
+    // Shapes follow B's widths once aligned; describe the result with B's architecture only if
+    // widths agree (they do for equal-width fusion, the case this view is meant for).
+    out.emplace_back(a.architecture(), std::move(s));
+  }
+  return out;
+}
+
+at::Tensor sampleInputs(const Dataset& train, int count, uint64_t seed) {
+  if (count < 1) throw Error("the number of activation samples must be positive");
+  if (count > train.size())
+    throw Error("asked for " + std::to_string(count) + " activation samples but " + train.name +
+                " has only " + std::to_string(train.size()) + " training images");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Tensor idx = at::randperm(train.size(), gen, at::kLong).slice(0, 0, count);
+  return train.normalized(idx);
+}
+
+}  // namespace otfuse

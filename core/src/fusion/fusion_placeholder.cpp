@@ -1,2 +1,0 @@
-// placeholder until the fusion module lands
-namespace otfuse {}
