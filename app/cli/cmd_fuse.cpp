@@ -135,11 +135,11 @@ int cmdFuse(Args& args) {
   if (args.has("out")) {
     saveCheckpoint(args.get("out"), fused.fused.state());
   }
-  if (args.has("report")) writeFileAtomically(args.get("report"), reportJson(summary, &fused, true));
-  if (args.has("plans-dir")) writePlansCsv(args.get("plans-dir"), fused);
+  if (args.has("report")) writeFileAtomically(args.get("report"), reportJson(summary, &fused.layers, true));
+  if (args.has("plans-dir")) writePlansCsv(args.get("plans-dir"), fused.layers);
 
   if (json) {
-    std::cout << reportJson(summary, &fused, false);
+    std::cout << reportJson(summary, &fused.layers, false);
     return 0;
   }
   std::printf("OT fusion of %s (A, aligned) onto %s (B, anchor)\n", pathA.c_str(), pathB.c_str());

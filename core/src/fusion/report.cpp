@@ -66,7 +66,8 @@ std::string matrixJson(const ot::Matrix& m) {
 
 }  // namespace
 
-std::string reportJson(const FusionSummary& s, const FusionResult* result, bool includeMatrices) {
+std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* layers,
+                       bool includeMatrices) {
   std::ostringstream o;
   const FusionOptions& opt = s.options;
   o << "{\n  \"summary\": {\"models\": [";
@@ -82,10 +83,10 @@ std::string reportJson(const FusionSummary& s, const FusionResult* result, bool 
   o << "  \"loss\": " << object(s.loss) << ",\n";
   o << "  \"seconds\": {\"fusion\": " << number(s.fusionSeconds)
     << ", \"evaluation\": " << number(s.evaluationSeconds) << "}";
-  if (result) {
+  if (layers) {
     o << ",\n  \"layers\": [";
-    for (size_t i = 0; i < result->layers.size(); ++i) {
-      const LayerResult& r = result->layers[i];
+    for (size_t i = 0; i < (*layers).size(); ++i) {
+      const LayerResult& r = (*layers)[i];
       o << (i ? "," : "") << "\n   {\"name\": " << quoted(r.name) << ", \"rows\": "
         << r.corrected.rows() << ", \"cols\": " << r.corrected.cols()
         << ", \"identity\": " << (r.identity ? "true" : "false")
@@ -147,14 +148,15 @@ std::string matrixCsv(const ot::Matrix& m) {
   return out;
 }
 
-std::vector<std::string> writePlansCsv(const std::string& dir, const FusionResult& result) {
+std::vector<std::string> writePlansCsv(const std::string& dir,
+                                       const std::vector<LayerResult>& layers) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw FileError(dir, "cannot create the folder: " + ec.message());
   std::vector<std::string> files;
-  for (size_t i = 0; i < result.layers.size(); ++i) {
-    const LayerResult& r = result.layers[i];
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerResult& r = layers[i];
     std::string name = r.name;
     for (char& c : name)
       if (c == '/' || c == ' ') c = '_';

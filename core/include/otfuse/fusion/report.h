@@ -3,9 +3,10 @@
 // scripts and for the GUI. Plain C++/Eigen (no LibTorch).
 #include <map>
 #include <string>
+#include <cstdint>
 #include <vector>
 
-#include "otfuse/fusion/fusion.h"
+#include "otfuse/fusion/options.h"
 
 namespace otfuse {
 
@@ -25,7 +26,7 @@ struct FusionSummary {
 
 /// JSON object {"summary": ..., "accuracy": {...}, "loss": {...}, "seconds": {...},
 /// "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
-std::string reportJson(const FusionSummary& summary, const FusionResult* result,
+std::string reportJson(const FusionSummary& summary, const std::vector<LayerResult>* layers,
                        bool includeMatrices);
 
 /// Writes `text` to `path` through a temporary file in the same folder and a rename.
@@ -34,7 +35,8 @@ void writeFileAtomically(const std::string& path, const std::string& text);
 
 /// One CSV per layer, "<dir>/<index>_<layer>_plan.csv" (rows = A's neurons), full precision.
 /// Creates `dir` if needed. Returns the files written.
-std::vector<std::string> writePlansCsv(const std::string& dir, const FusionResult& result);
+std::vector<std::string> writePlansCsv(const std::string& dir,
+                                       const std::vector<LayerResult>& layers);
 
 /// CSV text of a matrix (no header), %.17g.
 std::string matrixCsv(const ot::Matrix& m);

@@ -1,0 +1,135 @@
+#pragma once
+// The core's facade for the desktop app: models, datasets, evaluation, fusion and curves in
+// plain C++/Eigen types, with LibTorch kept behind opaque handles (no torch header is included,
+// so Qt code can include this file; see shared/docs/STYLE.md, "LibTorch together with Qt").
+//
+// Threads: every function may be called from any thread; heavy ones (evaluate, fuse, curves)
+// are meant for a worker thread, report progress through `progress` (called on the calling
+// thread) and stop, throwing otfuse::Cancelled, soon after `cancel` is set (checked between
+// batches and layers). Handles are immutable and may be shared between threads.
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "otfuse/fusion/options.h"
+#include "otfuse/fusion/report.h"
+#include "otfuse/runtime.h"
+
+namespace otfuse {
+
+class Model;
+
+/// An immutable loaded (or fused) model.
+class ModelHandle {
+ public:
+  struct Layer {
+    std::string name;     // "fc1", "features.0"
+    std::string kind;     // "Linear" | "Conv2d"
+    std::string shape;    // weight shape, e.g. "[400, 784]"
+    bool bias = false;
+    bool batchNorm = false;
+    int64_t parameters = 0;  // weight + bias + BN affine
+    int64_t outFeatures = 0;
+  };
+  std::string path;          // file it came from ("" for a fused model)
+  std::string format;        // "zip" | "legacy" | "torchscript" | "fused"
+  std::string architecture;  // canonical spec, e.g. "mlpnet"
+  std::string inputKind;     // "mnist" | "cifar10": the dataset family the input shape fits
+  int inChannels = 1, inHeight = 28, inWidth = 28, numClasses = 10;
+  std::vector<Layer> layers;
+  int64_t parameters = 0;
+  std::map<std::string, std::string> metadata;  // stored entries (test_accuracy, epoch, args)
+
+  /// The torch model; for the core's own use.
+  std::shared_ptr<const Model> model;
+};
+using ModelPtr = std::shared_ptr<const ModelHandle>;
+
+/// Loads any file the core reads; `spec` empty = infer the architecture. Throws FileError
+/// naming the file and the problem.
+ModelPtr loadModel(const std::string& path, const std::string& spec = "");
+
+/// Saves as a zip-format state_dict (torch.load + load_state_dict accept it); atomic.
+void saveModel(const ModelPtr& model, const std::string& path);
+
+/// Empty if A can be fused onto B; otherwise one sentence saying why not (which layer, which
+/// shapes). `vanilla`: also require equal shapes (for vanilla averaging).
+std::string fusionIncompatibility(const ModelHandle& a, const ModelHandle& b, bool vanilla = false);
+
+/// Incoming weights of `neuron` of the first layer as an image: (channels * height) x width,
+/// channels stacked vertically; empty if the first layer is not image-shaped (e.g. 784 or
+/// 3072 inputs for an MLP, or the 3x3 kernel of a conv). For conv layers: the kernel.
+Eigen::MatrixXf firstLayerImage(const ModelHandle& model, int neuron);
+
+struct Score {
+  double accuracy = 0;  // percent
+  double loss = 0;      // mean cross-entropy
+};
+
+/// Dataset names: "mnist", "fashion-mnist", "cifar10", "folder:<root>". Datasets are loaded
+/// once and cached (thread-safe). `dataDir` empty = default resolution.
+Score evaluateModel(const ModelPtr& model, const std::string& dataset, const std::string& dataDir,
+                    const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+/// Mean of log-softmax outputs (the paper's rule) or of probabilities.
+Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMean,
+                         const std::string& dataset, const std::string& dataDir,
+                         const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+struct FusionRequest {
+  ModelPtr a, b;  // A is aligned onto the anchor B
+  FusionOptions options;
+  std::string dataset;       // for activation samples and evaluation
+  std::string dataDir;
+  int samples = 200;         // activations mode
+  uint64_t seed = 0;
+  bool evaluate = true;      // also evaluate A, B, ensemble, vanilla, fused
+  bool probabilityEnsemble = false;
+};
+
+struct FusionOutcome {
+  FusionSummary summary;            // Table-1 row (accuracy/loss maps), timings
+  std::vector<LayerResult> layers;  // costs, plans, marginals, statistics
+  ModelPtr fused;
+  ModelPtr vanilla;                 // null when shapes differ
+};
+
+/// Fusion plus (optionally) the Table-1 evaluations. Progress stages: "activations",
+/// "align <layer>", "evaluate <what>".
+FusionOutcome runFusion(const FusionRequest& request, const ProgressFn& progress = {},
+                        const CancelFlag* cancel = nullptr);
+
+struct CurvePoint {
+  double x = 0;  // t, layer index (1-based) or epsilon
+  double accuracy = 0, loss = 0;
+};
+using CurvePointFn = std::function<void(const std::string& series, const CurvePoint&)>;
+
+/// (a) Accuracy/loss along (1 - t) A + t B for `points` values of t in [0, 1]: series
+/// "vanilla" (A as is; only when shapes agree) and "aligned" (A aligned to B with `options`
+/// first). Each point is reported through `onPoint` as soon as it is computed.
+void interpolationCurve(const FusionRequest& request, int points, const CurvePointFn& onPoint,
+                        const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+/// (b) Accuracy of A after aligning layers 1..l (x = l), series "progressive".
+void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
+                      const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+/// (c) Fused accuracy against Sinkhorn epsilon (log-spaced from `epsFrom` to `epsTo`), series
+/// "sinkhorn"; plus one point x = 0 of series "exact" for reference.
+void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, int points,
+                  const CurvePointFn& onPoint, const ProgressFn& progress = {},
+                  const CancelFlag* cancel = nullptr);
+
+/// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use: one epoch each,
+/// seeds 0 and 1, a few minutes), returned as paths.
+std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
+                                    const ProgressFn& progress = {},
+                                    const CancelFlag* cancel = nullptr);
+
+}  // namespace otfuse
