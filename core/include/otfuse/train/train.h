@@ -1,6 +1,7 @@
 #pragma once
 // Training a parent model and evaluating models (and prediction ensembles) on a dataset.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,7 @@ struct TrainOptions {
   int epochs = 10;
   int batchSize = 64;
   double learningRate = 0.01;
-  double momentum = 0.5;       // the paper's MNIST setting; CIFAR-10 runs use 0.9
+  double momentum = 0.5;  // the paper's MNIST setting; CIFAR-10 runs use 0.9
   double weightDecay = 0.0;
   /// "constant", "step" (x0.1 at 50 % and 75 % of the epochs) or "cosine".
   std::string schedule = "constant";
@@ -26,18 +27,26 @@ struct TrainOptions {
 };
 
 struct EpochResult {
-  int epoch = 0;          // 1-based
-  double trainLoss = 0;   // mean over the epoch's batches
+  int epoch = 0;             // 1-based
+  double trainLoss = 0;      // mean over the epoch's batches
   double testAccuracy = -1;  // percent, -1 if no test set given
   double testLoss = -1;
+  double learningRate = 0;  // the rate used in this epoch
 };
+/// Called on the training thread after each epoch (and its test evaluation).
+using EpochFn = std::function<void(const EpochResult&)>;
 
 /// Trains `model` in place with SGD (momentum, weight decay) on `train`; deterministic for a
 /// given seed on one machine and thread count. After each epoch evaluates on `test` if it is
 /// non-empty. Progress per batch; cancellable between batches (throws Cancelled).
 std::vector<EpochResult> trainModel(Model& model, const Dataset& train, const Dataset* test,
                                     const TrainOptions& options, const ProgressFn& progress = {},
-                                    const CancelFlag* cancel = nullptr);
+                                    const CancelFlag* cancel = nullptr,
+                                    const EpochFn& onEpoch = {});
+
+/// Learning rate of epoch `epoch` (0-based) of `epochs` under options.schedule; throws
+/// otfuse::Error for an unknown schedule.
+double scheduledLearningRate(const TrainOptions& options, int epoch);
 
 struct EvalResult {
   double accuracy = 0;  // percent
@@ -56,8 +65,7 @@ enum class EnsembleRule {
 
 /// Prediction ensemble of N models (same dataset input shape, same number of classes).
 EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& data,
-                            EnsembleRule rule = EnsembleRule::LogSoftmaxMean,
-                            int batchSize = 1000, const ProgressFn& progress = {},
-                            const CancelFlag* cancel = nullptr);
+                            EnsembleRule rule = EnsembleRule::LogSoftmaxMean, int batchSize = 1000,
+                            const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
 }  // namespace otfuse

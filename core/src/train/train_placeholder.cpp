@@ -1,2 +1,0 @@
-// placeholder until the train module lands
-namespace otfuse {}
