@@ -80,27 +80,6 @@ void planStatistics(LayerResult& r) {
   r.massOnBest = r.plan.rowwise().maxCoeff().sum() / total;
 }
 
-void checkFusable(const Model& a, const Model& b) {
-  const auto& la = a.architecture().layers;
-  const auto& lb = b.architecture().layers;
-  if (a.architecture().family != b.architecture().family || la.size() != lb.size()) {
-    throw Error("cannot fuse " + a.architecture().name + " with " + b.architecture().name +
-                ": the models must have the same layer structure (widths may differ)");
-  }
-  for (size_t i = 0; i < la.size(); ++i) {
-    const auto& x = la[i];
-    const auto& y = lb[i];
-    if (x.name != y.name || x.kind != y.kind || x.kernelH != y.kernelH ||
-        x.inSpatial != y.inSpatial || x.inGroup != y.inGroup || x.outGroup != y.outGroup ||
-        x.bias.empty() != y.bias.empty() || x.perNeuron.size() != y.perNeuron.size()) {
-      throw Error("cannot fuse: layer " + x.name + " of " + a.architecture().name +
-                  " does not correspond to layer " + y.name + " of " + b.architecture().name);
-    }
-  }
-  if (la.back().outFeatures != lb.back().outFeatures)
-    throw Error("cannot fuse: the models have different numbers of classes");
-}
-
 // Per-neuron rows used as the ground-cost points of a layer.
 at::Tensor neuronRows(const at::Tensor& activation) {
   // [K, n] or [K, n, H, W] -> [n, K*H*W]
@@ -108,6 +87,32 @@ at::Tensor neuronRows(const at::Tensor& activation) {
 }
 
 }  // namespace
+
+std::string fusionIncompatibility(const Model& a, const Model& b) {
+  const auto& la = a.architecture().layers;
+  const auto& lb = b.architecture().layers;
+  if (a.architecture().family != b.architecture().family || la.size() != lb.size()) {
+    return "cannot fuse " + a.architecture().name + " with " + b.architecture().name +
+           ": the models must have the same layer structure (widths may differ)";
+  }
+  for (size_t i = 0; i < la.size(); ++i) {
+    const auto& x = la[i];
+    const auto& y = lb[i];
+    if (x.name != y.name || x.kind != y.kind || x.kernelH != y.kernelH ||
+        x.inSpatial != y.inSpatial || x.inGroup != y.inGroup || x.outGroup != y.outGroup ||
+        x.bias.empty() != y.bias.empty() || x.perNeuron.size() != y.perNeuron.size()) {
+      return "cannot fuse: layer " + x.name + " of " + a.architecture().name +
+             " does not correspond to layer " + y.name + " of " + b.architecture().name;
+    }
+  }
+  if (la.back().outFeatures != lb.back().outFeatures)
+    return "cannot fuse: the models have " + std::to_string(la.back().outFeatures) + " and " +
+           std::to_string(lb.back().outFeatures) + " classes";
+  if (a.architecture().inChannels != b.architecture().inChannels ||
+      a.architecture().inHeight != b.architecture().inHeight)
+    return "cannot fuse: the models take different inputs";
+  return "";
+}
 
 AlignMode parseAlignMode(const std::string& s) {
   if (s == "weights" || s == "wts") return AlignMode::Weights;
@@ -135,7 +140,7 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
                   const at::Tensor& samples, const ProgressFn& progress,
                   const CancelFlag* cancel) {
   const auto start = std::chrono::steady_clock::now();
-  checkFusable(a, b);
+  if (std::string why = fusionIncompatibility(a, b); !why.empty()) throw Error(why);
   if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
   at::NoGradGuard noGrad;
   const Architecture& arch = b.architecture();

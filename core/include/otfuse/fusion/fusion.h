@@ -36,6 +36,9 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& options,
                   const at::Tensor& samples = at::Tensor(), const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
 
+/// Empty if A can be aligned onto B; else a sentence saying which layer or shape differs.
+std::string fusionIncompatibility(const Model& a, const Model& b);
+
 /// Vanilla averaging (1 - t) A + t B of every tensor; throws Error unless shapes are equal.
 Model vanillaAverage(const Model& a, const Model& b, double t = 0.5);
 

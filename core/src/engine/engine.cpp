@@ -1,0 +1,314 @@
+// The torch-free facade used by the desktop app.
+#include "otfuse/engine/engine.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+
+#include "otfuse/data/dataset.h"
+#include "otfuse/error.h"
+#include "otfuse/fusion/fusion.h"
+#include "otfuse/io/checkpoint.h"
+#include "otfuse/models/model.h"
+#include "otfuse/train/train.h"
+
+namespace otfuse {
+namespace {
+
+std::shared_ptr<const Dataset> cachedDataset(const std::string& name, Split split,
+                                             const std::string& dataDir) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const Dataset>> cache;
+  const std::string dir = resolveDataDir(dataDir);
+  const std::string key = name + (split == Split::Train ? "|train|" : "|test|") + dir;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  auto data = std::make_shared<const Dataset>(loadDataset(name, split, dir));
+  std::lock_guard<std::mutex> lock(mutex);
+  return cache.emplace(key, data).first->second;
+}
+
+std::string shapeText(const at::Tensor& t) {
+  std::ostringstream os;
+  os << '[';
+  for (int64_t i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.size(i);
+  os << ']';
+  return os.str();
+}
+
+ModelPtr makeHandle(Model model, const std::string& path, const std::string& format,
+                    std::map<std::string, std::string> metadata = {}) {
+  auto h = std::make_shared<ModelHandle>();
+  const Architecture& a = model.architecture();
+  h->path = path;
+  h->format = format;
+  h->architecture = a.name;
+  h->inputKind = a.inputKind();
+  h->inChannels = a.inChannels;
+  h->inHeight = a.inHeight;
+  h->inWidth = a.inWidth;
+  h->numClasses = a.numClasses;
+  h->metadata = std::move(metadata);
+  for (const auto& l : a.layers) {
+    ModelHandle::Layer row;
+    row.name = l.name;
+    row.kind = l.kind == LayerKind::Linear ? "Linear" : "Conv2d";
+    const at::Tensor& w = model.state().at(l.weight);
+    row.shape = shapeText(w);
+    row.bias = !l.bias.empty();
+    row.batchNorm = !l.perNeuron.empty();
+    row.parameters = w.numel() + (row.bias ? l.outFeatures : 0) + (row.batchNorm ? 2 * l.outFeatures : 0);
+    row.outFeatures = l.outFeatures;
+    h->layers.push_back(row);
+  }
+  h->parameters = model.parameterCount();
+  h->model = std::make_shared<const Model>(std::move(model));
+  return h;
+}
+
+const Model& modelOf(const ModelPtr& m) {
+  if (!m || !m->model) throw Error("no model given");
+  return *m->model;
+}
+
+// Progress with the stage renamed (evaluation passes of several models in one run).
+ProgressFn staged(const ProgressFn& progress, const std::string& stage) {
+  if (!progress) return {};
+  return [progress, stage](const Progress& p) {
+    Progress q = p;
+    q.stage = stage;
+    progress(q);
+  };
+}
+
+at::Tensor activationInputs(const FusionRequest& r) {
+  if (r.options.mode != AlignMode::Activations) return at::Tensor();
+  auto train = cachedDataset(r.dataset, Split::Train, r.dataDir);
+  return sampleInputs(*train, r.samples, r.seed);
+}
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+ModelPtr loadModel(const std::string& path, const std::string& spec) {
+  Checkpoint ck = loadCheckpoint(path);
+  std::string format = ck.format;
+  auto metadata = ck.metadata;
+  try {
+    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
+    return makeHandle(Model(std::move(arch), std::move(ck.state)), path, format, metadata);
+  } catch (const FileError&) {
+    throw;
+  } catch (const Error& e) {
+    throw FileError(path, e.what());
+  }
+}
+
+void saveModel(const ModelPtr& model, const std::string& path) {
+  saveCheckpoint(path, modelOf(model).state());
+}
+
+std::string fusionIncompatibility(const ModelHandle& a, const ModelHandle& b, bool vanilla) {
+  if (!a.model || !b.model) return "a model is missing";
+  std::string why = fusionIncompatibility(*a.model, *b.model);
+  if (!why.empty() || !vanilla) return why;
+  for (size_t i = 0; i < a.layers.size(); ++i) {
+    if (a.layers[i].shape != b.layers[i].shape)
+      return "vanilla averaging needs equal shapes: layer " + a.layers[i].name + " is " +
+             a.layers[i].shape + " in A and " + b.layers[i].shape + " in B";
+  }
+  return "";
+}
+
+Eigen::MatrixXf firstLayerImage(const ModelHandle& h, int neuron) {
+  if (!h.model) return {};
+  const Model& m = *h.model;
+  const Architecture& a = m.architecture();
+  const LayerInfo& l = a.layers.front();
+  if (neuron < 0 || neuron >= l.outFeatures) return {};
+  at::Tensor w = m.state().at(l.weight)[neuron].to(at::kFloat).contiguous();
+  int64_t rows = 0, cols = 0;
+  if (l.kind == LayerKind::Linear && l.inFeatures == int64_t(a.inChannels) * a.inHeight * a.inWidth) {
+    rows = int64_t(a.inChannels) * a.inHeight;
+    cols = a.inWidth;
+  } else if (l.kind == LayerKind::Conv2d) {
+    rows = l.inFeatures * l.kernelH;
+    cols = l.kernelW;
+  } else {
+    return {};
+  }
+  using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  return Eigen::Map<const RowMajorF>(w.data_ptr<float>(), rows, cols);
+}
+
+Score evaluateModel(const ModelPtr& model, const std::string& dataset, const std::string& dataDir,
+                    const ProgressFn& progress, const CancelFlag* cancel) {
+  auto test = cachedDataset(dataset, Split::Test, dataDir);
+  EvalResult r = evaluate(modelOf(model), *test, 1000, progress, cancel);
+  return {r.accuracy, r.loss};
+}
+
+Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMean,
+                         const std::string& dataset, const std::string& dataDir,
+                         const ProgressFn& progress, const CancelFlag* cancel) {
+  auto test = cachedDataset(dataset, Split::Test, dataDir);
+  std::vector<Model> ms;
+  for (const auto& m : models) ms.push_back(modelOf(m));
+  EvalResult r = evaluateEnsemble(ms, *test,
+                                  probabilityMean ? EnsembleRule::ProbabilityMean
+                                                  : EnsembleRule::LogSoftmaxMean,
+                                  1000, progress, cancel);
+  return {r.accuracy, r.loss};
+}
+
+FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
+                        const CancelFlag* cancel) {
+  const Model& a = modelOf(r.a);
+  const Model& b = modelOf(r.b);
+  FusionOutcome out;
+  at::Tensor inputs = activationInputs(r);
+  FusionResult fused = fuse(a, b, r.options, inputs, progress, cancel);
+  out.layers = std::move(fused.layers);
+  out.fused = makeHandle(fused.fused, "", "fused");
+  if (fusionIncompatibility(*r.a, *r.b, true).empty())
+    out.vanilla = makeHandle(vanillaAverage(a, b, r.options.t), "", "vanilla");
+
+  FusionSummary& s = out.summary;
+  s.models = {r.a->path, r.b->path};
+  s.architecture = b.architecture().name;
+  s.dataset = r.dataset;
+  s.options = r.options;
+  s.samples = inputs.defined() ? int(inputs.size(0)) : 0;
+  s.seed = r.seed;
+  s.fusionSeconds = fused.seconds;
+  if (r.evaluate) {
+    auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+    auto record = [&](const std::string& key, const EvalResult& e) {
+      s.accuracy[key] = e.accuracy;
+      s.loss[key] = e.loss;
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    record("fused", evaluate(*out.fused->model, *test, 1000, staged(progress, "evaluate OT fusion"), cancel));
+    s.evaluationSeconds = since(t0);
+    record("model_0", evaluate(a, *test, 1000, staged(progress, "evaluate model A"), cancel));
+    record("model_1", evaluate(b, *test, 1000, staged(progress, "evaluate model B"), cancel));
+    record("ensemble",
+           evaluateEnsemble({a, b}, *test,
+                            r.probabilityEnsemble ? EnsembleRule::ProbabilityMean
+                                                  : EnsembleRule::LogSoftmaxMean,
+                            1000, staged(progress, "evaluate ensemble"), cancel));
+    if (out.vanilla)
+      record("vanilla", evaluate(*out.vanilla->model, *test, 1000,
+                                 staged(progress, "evaluate vanilla average"), cancel));
+  }
+  return out;
+}
+
+void interpolationCurve(const FusionRequest& r, int points, const CurvePointFn& onPoint,
+                        const ProgressFn& progress, const CancelFlag* cancel) {
+  if (points < 2) throw Error("an interpolation curve needs at least 2 points");
+  const Model& a = modelOf(r.a);
+  const Model& b = modelOf(r.b);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+  FusionOptions opt = r.options;
+  opt.t = 0.0;  // A aligned to B, not averaged
+  Model aligned = fuse(a, b, opt, activationInputs(r), {}, cancel).fused;
+  const bool vanilla = fusionIncompatibility(*r.a, *r.b, true).empty();
+  const int total = points * (vanilla ? 2 : 1);
+  int done = 0;
+  for (int i = 0; i < points; ++i) {
+    const double t = double(i) / (points - 1);
+    for (int series = vanilla ? 0 : 1; series < 2; ++series) {
+      throwIfCancelled(cancel);
+      Model m = vanillaAverage(series == 0 ? a : aligned, b, t);
+      EvalResult e = evaluate(m, *test, 1000, {}, cancel);
+      onPoint(series == 0 ? "vanilla" : "aligned", {t, e.accuracy, e.loss});
+      if (progress) progress({"interpolation curve", ++done, total, ""});
+    }
+  }
+}
+
+void progressiveCurve(const FusionRequest& r, const CurvePointFn& onPoint,
+                      const ProgressFn& progress, const CancelFlag* cancel) {
+  const Model& a = modelOf(r.a);
+  const Model& b = modelOf(r.b);
+  if (!fusionIncompatibility(*r.a, *r.b, true).empty())
+    throw Error("progressive alignment is shown for models of equal widths only");
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+  FusionResult fused = fuse(a, b, r.options, activationInputs(r), {}, cancel);
+  std::vector<Model> models = progressiveAlignment(a, fused);
+  EvalResult e0 = evaluate(a, *test, 1000, {}, cancel);
+  onPoint("progressive", {0.0, e0.accuracy, e0.loss});
+  for (size_t l = 0; l < models.size(); ++l) {
+    throwIfCancelled(cancel);
+    EvalResult e = evaluate(models[l], *test, 1000, {}, cancel);
+    onPoint("progressive", {double(l + 1), e.accuracy, e.loss});
+    if (progress) progress({"progressive alignment", static_cast<long long>(l + 1), static_cast<long long>(models.size()), ""});
+  }
+}
+
+void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int points,
+                  const CurvePointFn& onPoint, const ProgressFn& progress,
+                  const CancelFlag* cancel) {
+  if (!(epsFrom > 0 && epsTo > 0) || points < 1)
+    throw Error("the epsilon range must be positive, with at least one point");
+  const Model& a = modelOf(r.a);
+  const Model& b = modelOf(r.b);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+  at::Tensor inputs = activationInputs(r);
+  FusionOptions opt = r.options;
+  opt.solver = Solver::Exact;
+  EvalResult ex = evaluate(fuse(a, b, opt, inputs, {}, cancel).fused, *test, 1000, {}, cancel);
+  onPoint("exact", {0.0, ex.accuracy, ex.loss});
+  opt.solver = Solver::Sinkhorn;
+  for (int i = 0; i < points; ++i) {
+    throwIfCancelled(cancel);
+    const double f = points == 1 ? 0.0 : double(i) / (points - 1);
+    opt.epsilon = std::exp(std::log(epsFrom) + f * (std::log(epsTo) - std::log(epsFrom)));
+    EvalResult e = evaluate(fuse(a, b, opt, inputs, {}, cancel).fused, *test, 1000, {}, cancel);
+    onPoint("sinkhorn", {opt.epsilon, e.accuracy, e.loss});
+    if (progress) progress({"epsilon sweep", i + 1, points, ""});
+  }
+}
+
+std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
+                                    const ProgressFn& progress, const CancelFlag* cancel) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cacheDir, ec);
+  if (ec) throw FileError(cacheDir, "cannot create the folder: " + ec.message());
+  std::vector<std::string> paths;
+  for (uint64_t seed = 0; seed < 2; ++seed) {
+    std::string path = (fs::path(cacheDir) / ("mlpnet_seed" + std::to_string(seed) + ".pt")).string();
+    paths.push_back(path);
+    if (fs::exists(path)) continue;
+    auto train = cachedDataset("mnist", Split::Train, dataDir);
+    auto test = cachedDataset("mnist", Split::Test, dataDir);
+    Model m = Model::initialize(parseArchitecture("mlpnet"), seed);
+    TrainOptions opt;
+    opt.epochs = 1;
+    opt.seed = seed;
+    opt.augment = false;
+    auto results = trainModel(m, *train, test.get(), opt,
+                              staged(progress, "train demo model " + std::to_string(seed + 1) + "/2"),
+                              cancel);
+    char acc[32];
+    std::snprintf(acc, sizeof acc, "%.2f", results.back().testAccuracy);
+    saveCheckpoint(path, m.state(),
+                   {{"test_accuracy", acc}, {"epoch", "1"}, {"arch", "mlpnet"},
+                    {"seed", std::to_string(seed)}, {"dataset", "mnist"}});
+  }
+  return paths;
+}
+
+}  // namespace otfuse
