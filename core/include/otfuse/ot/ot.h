@@ -15,7 +15,7 @@ using Vector = Eigen::VectorXd;
 enum class Metric { Euclidean, SquaredEuclidean, Cosine };
 enum class CostNormalization { None, Max, Mean, Median, Log1p };
 
-Metric parseMetric(const std::string& s);                // "euclidean", "sqeuclidean", "cosine"
+Metric parseMetric(const std::string& s);                    // "euclidean", "sqeuclidean", "cosine"
 CostNormalization parseNormalization(const std::string& s);  // "none", "max", "mean", ...
 std::string toString(Metric m);
 std::string toString(CostNormalization n);
@@ -34,8 +34,9 @@ struct Result {
   Matrix plan;      // nA x nB, rows sum to mu, columns to nu (to solver accuracy)
   Vector u, v;      // duals (exact: potentials with u_i + v_j <= M_ij; Sinkhorn: eps*log scalings)
   double cost = 0;  // <plan, M>
-  int iterations = 0;
-  double marginalError = 0;  // max |plan 1 - mu| , |plan^T 1 - nu| (L1 over both)
+  int iterations = 0;        // Sinkhorn: scaling iterations; exact: n for the assignment path, 0
+                             // for the network simplex (LEMON does not report its pivot count)
+  double marginalError = 0;  // ||plan 1 - mu||_1 + ||plan^T 1 - nu||_1
   Status status = Status::InvalidInput;
   std::string message;  // for InvalidInput / Infeasible: which input is wrong
 };
@@ -46,14 +47,19 @@ struct ExactOptions {
   bool useAssignmentWhenPossible = true;
 };
 
-/// Exact OT (earth mover's distance) in double precision for arbitrary non-negative marginals
-/// with equal totals (to 1e-9 relative) and any rectangular cost. Status Optimal on success;
-/// Infeasible when totals differ; InvalidInput for NaN/inf costs, negative mass, size mismatch.
+/// Solvers and their precision: see core/src/ot/exact.cpp (assignment for uniform square
+/// problems; LEMON's network simplex on int64-scaled data otherwise, marginals exact to ~1e-15
+/// of the total mass, costs resolved to (nA + nB) * 2e-18 of their range). maxIterations is not
+/// enforced by either solver (both terminate in finitely many steps); IterationLimit is never
+/// returned. Exact OT (earth mover's distance) in double precision for arbitrary non-negative
+/// marginals with equal totals (to 1e-9 relative) and any rectangular cost. Status Optimal on
+/// success; Infeasible when totals differ; InvalidInput for NaN/inf costs, negative mass, size
+/// mismatch.
 Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt = {});
 
 struct SinkhornOptions {
-  double epsilon = 0.01;      // entropic regularization (absolute, in cost units)
-  double tolerance = 1e-9;    // stop when marginal error (L1) falls below
+  double epsilon = 0.01;    // entropic regularization (absolute, in cost units)
+  double tolerance = 1e-9;  // stop when marginal error (L1) falls below
   int maxIterations = 100000;
 };
 

@@ -1,2 +1,0 @@
-// placeholder until the ot module lands
-namespace otfuse {}
