@@ -1,0 +1,482 @@
+// Loading and saving PyTorch model files (zip, legacy and TorchScript) without Python.
+#include "otfuse/io/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/CPUAllocator.h>
+#include <caffe2/serialize/inline_container.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "io/pickle.h"
+#include "otfuse/error.h"
+
+namespace otfuse {
+
+namespace {
+
+using pickle::Value;
+using pickle::ValuePtr;
+using Kind = Value::Kind;
+
+// The first pickle of a legacy file: PROTO 2, LONG1 0x1950a86a20f9469cfc6c, STOP.
+const std::string kLegacyMagic = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+std::string readWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw FileError(path, "cannot read the file");
+  in.seekg(0);
+  std::string data(static_cast<size_t>(size), '\0');
+  if (size > 0 && !in.read(data.data(), size)) throw FileError(path, "cannot read the file");
+  return data;
+}
+
+/// A state_dict: a dict whose keys are strings and whose values are all tensors.
+bool isTensorDict(const ValuePtr& v) {
+  if (!v || v->kind != Kind::Dict) return false;
+  for (const auto& [k, t] : v->entries)
+    if (k->kind != Kind::String || t->kind != Kind::Tensor) return false;
+  return true;
+}
+
+std::string metadataText(const ValuePtr& v) {
+  if (v->kind == Kind::String) return v->s;
+  return v->repr(4000);
+}
+
+/// Turns the unpickled top-level object into a Checkpoint (state + metadata).
+Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::string& format) {
+  Checkpoint ck;
+  ck.format = format;
+  if (!root || root->kind != Kind::Dict)
+    throw FileError(path, "holds no state_dict (the top-level object is not a dict)");
+  ValuePtr stateValue = nullptr;
+  if (isTensorDict(root)) {
+    stateValue = root;
+  } else {
+    for (const char* key : {"model_state_dict", "state_dict"}) {
+      ValuePtr v = root->get(key);
+      if (v && isTensorDict(v)) {
+        stateValue = v;
+        break;
+      }
+    }
+    if (!stateValue)
+      throw FileError(path,
+                      "holds no state_dict (neither a dict of tensors nor a checkpoint with "
+                      "'model_state_dict' or 'state_dict')");
+    for (const auto& [k, v] : root->entries) {
+      if (v == stateValue) continue;
+      const std::string key = k->kind == Kind::String ? k->s : k->repr(200);
+      ck.metadata[key] = metadataText(v);
+    }
+  }
+  for (const auto& [k, t] : stateValue->entries) ck.state.set(k->s, t->tensor);
+  return ck;
+}
+
+bool validStorageKey(const std::string& key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+/// Decoded ('storage', type, key, location, numel[, view]) persistent id.
+struct StorageId {
+  at::ScalarType dtype;
+  std::string key;
+  int64_t numel;
+  ValuePtr view;  // None or (root key, offset, size) in legacy files
+};
+
+StorageId parseStorageId(const ValuePtr& pid) {
+  if (pid->kind != Kind::Tuple || pid->items.size() < 5 || pid->items[0]->kind != Kind::String)
+    throw pickle::PickleError("unsupported persistent id (not a storage)");
+  if (pid->items[0]->s != "storage")
+    throw pickle::PickleError("refused a persistent id of type '" + pid->items[0]->s +
+                              "' (whole pickled modules are not supported, save a state_dict)");
+  const ValuePtr& type = pid->items[1];
+  StorageId id;
+  const std::string prefix = "torch.";
+  if (type->kind != Kind::Global || type->s.rfind(prefix, 0) != 0 ||
+      !pickle::storageDtype(type->s.substr(prefix.size()), &id.dtype))
+    throw pickle::PickleError("unsupported storage type");
+  if (pid->items[2]->kind != Kind::String || !validStorageKey(pid->items[2]->s))
+    throw pickle::PickleError("invalid storage key");
+  id.key = pid->items[2]->s;
+  if (pid->items[4]->kind != Kind::Int || pid->items[4]->i < 0)
+    throw pickle::PickleError("invalid storage size");
+  id.numel = pid->items[4]->i;
+  id.view = pid->items.size() > 5 ? pid->items[5] : nullptr;
+  return id;
+}
+
+ValuePtr makeStorageValue(pickle::Arena& arena, const c10::Storage& storage, at::ScalarType dtype,
+                          int64_t offset, int64_t numel) {
+  ValuePtr v = arena.make(Kind::Storage);
+  v->storage = storage;
+  v->dtype = dtype;
+  v->storageOffset = offset;
+  v->storageNumel = numel;
+  return v;
+}
+
+// ---------------------------------------------------------------------------------- zip files
+
+std::string recordText(caffe2::serialize::PyTorchStreamReader& reader, const std::string& name) {
+  auto [ptr, size] = reader.getRecord(name);
+  return std::string(static_cast<const char*>(ptr.get()), size);
+}
+
+Checkpoint loadTorchScript(const std::string& path) {
+  torch::jit::Module module = torch::jit::load(path, c10::Device(c10::kCPU));
+  Checkpoint ck;
+  ck.format = "torchscript";
+  // state_dict order: per module, its own parameters then its own buffers.
+  for (const auto& sub : module.named_modules()) {
+    const std::string prefix = sub.name.empty() ? "" : sub.name + ".";
+    for (const auto& p : sub.value.named_parameters(/*recurse=*/false))
+      ck.state.set(prefix + p.name, p.value.detach());
+    for (const auto& b : sub.value.named_buffers(/*recurse=*/false))
+      ck.state.set(prefix + b.name, b.value.detach());
+  }
+  if (ck.state.empty()) throw FileError(path, "the TorchScript module has no parameters");
+  return ck;
+}
+
+Checkpoint loadZip(const std::string& path) {
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+  std::vector<std::string> records;
+  try {
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+    records = reader->getAllRecords();
+  } catch (const c10::Error& e) {
+    throw FileError(path, "is not a readable PyTorch zip archive (truncated or corrupt)");
+  }
+  bool torchscript = false;
+  for (const auto& r : records)
+    if (r == "constants.pkl" || r.rfind("code/", 0) == 0) torchscript = true;
+  if (torchscript) {
+    reader.reset();
+    try {
+      return loadTorchScript(path);
+    } catch (const c10::Error& e) {
+      throw FileError(
+          path, std::string("cannot load the TorchScript archive: ") + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      throw FileError(path, std::string("cannot load the TorchScript archive: ") + e.what());
+    }
+  }
+  if (!reader->hasRecord("data.pkl"))
+    throw FileError(path, "is a zip archive without data.pkl (not a torch.save file)");
+  if (reader->hasRecord("byteorder") && recordText(*reader, "byteorder") != "little")
+    throw FileError(path, "was saved big-endian, which is not supported");
+
+  try {
+    const std::string pkl = recordText(*reader, "data.pkl");
+    pickle::Arena arena;
+    std::map<std::string, c10::Storage> storages;
+    auto persistent = [&](const ValuePtr& pid) -> ValuePtr {
+      StorageId id = parseStorageId(pid);
+      const size_t elem = c10::elementSize(id.dtype);
+      auto it = storages.find(id.key);
+      if (it == storages.end()) {
+        const std::string name = "data/" + id.key;
+        if (!reader->hasRecord(name))
+          throw pickle::PickleError("the storage record '" + name + "' is missing");
+        auto [ptr, size] = reader->getRecord(name);
+        c10::Storage st(c10::Storage::use_byte_size_t(), size, std::move(ptr), nullptr, false);
+        it = storages.emplace(id.key, st).first;
+      }
+      if (static_cast<uint64_t>(id.numel) > it->second.nbytes() / elem)
+        throw pickle::PickleError("the storage record 'data/" + id.key + "' holds " +
+                                  std::to_string(it->second.nbytes()) + " bytes, fewer than its " +
+                                  std::to_string(id.numel) + " elements need");
+      return makeStorageValue(arena, it->second, id.dtype, 0, id.numel);
+    };
+    size_t pos = 0;
+    ValuePtr root = pickle::unpickle(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), &pos,
+                                     arena, persistent);
+    return interpret(path, root, "zip");
+  } catch (const pickle::PickleError& e) {
+    throw FileError(path, e.what());
+  } catch (const c10::Error& e) {
+    throw FileError(path, std::string("corrupt archive: ") + e.what_without_backtrace());
+  }
+}
+
+// ------------------------------------------------------------------------------- legacy files
+
+Checkpoint loadLegacy(const std::string& path, const std::string& data) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  const size_t size = data.size();
+  try {
+    pickle::Arena arena;
+    size_t pos = 0;
+    ValuePtr magic = pickle::unpickle(bytes, size, &pos, arena, nullptr);
+    if (magic->kind != Kind::BigInt || magic->s != kLegacyMagic)
+      throw FileError(path, "is a pickle but not a torch.save file (wrong magic number)");
+    ValuePtr version = pickle::unpickle(bytes, size, &pos, arena, nullptr);
+    if (version->kind != Kind::Int || version->i != 1001)
+      throw FileError(path, "has an unsupported legacy protocol version");
+    ValuePtr sysInfo = pickle::unpickle(bytes, size, &pos, arena, nullptr);
+    if (sysInfo->kind == Kind::Dict) {
+      ValuePtr le = sysInfo->get("little_endian");
+      if (le && le->kind == Kind::Bool && !le->b)
+        throw FileError(path, "was saved big-endian, which is not supported");
+    }
+
+    // Storages are created empty-sized first; their bytes follow the object pickle. Their
+    // total size is checked against the bytes the file has left.
+    struct Pending {
+      c10::Storage storage;
+      at::ScalarType dtype;
+      int64_t numel;
+    };
+    std::map<std::string, Pending> storages;
+    uint64_t declaredBytes = 0;
+    auto rootStorage = [&](const std::string& key, at::ScalarType dtype,
+                           int64_t numel) -> Pending& {
+      auto it = storages.find(key);
+      if (it != storages.end()) {
+        if (it->second.dtype != dtype)
+          throw pickle::PickleError("storage '" + key + "' is used with two element types");
+        return it->second;
+      }
+      const uint64_t nbytes = static_cast<uint64_t>(numel) * c10::elementSize(dtype);
+      declaredBytes += nbytes;
+      if (numel > int64_t(1) << 56 || declaredBytes > size - pos)
+        throw pickle::PickleError("storage sizes exceed the file size (truncated or corrupt)");
+      c10::Storage st(c10::Storage::use_byte_size_t(), nbytes, c10::GetCPUAllocator(), false);
+      return storages.emplace(key, Pending{st, dtype, numel}).first->second;
+    };
+    auto persistent = [&](const ValuePtr& pid) -> ValuePtr {
+      StorageId id = parseStorageId(pid);
+      if (!id.view || id.view->kind == Kind::None) {
+        Pending& p = rootStorage(id.key, id.dtype, id.numel);
+        if (id.numel > p.numel) throw pickle::PickleError("inconsistent storage sizes");
+        return makeStorageValue(arena, p.storage, id.dtype, 0, id.numel);
+      }
+      // Old storage views: (view key, offset, view size) into the root storage `key`.
+      const ValuePtr& v = id.view;
+      if (v->kind != Kind::Tuple || v->items.size() != 3 || v->items[1]->kind != Kind::Int ||
+          v->items[2]->kind != Kind::Int)
+        throw pickle::PickleError("invalid storage view metadata");
+      Pending& p = rootStorage(id.key, id.dtype, id.numel);
+      const int64_t off = v->items[1]->i, n = v->items[2]->i;
+      if (off < 0 || n < 0 || off > p.numel || n > p.numel - off)
+        throw pickle::PickleError("a storage view reaches past its storage");
+      return makeStorageValue(arena, p.storage, id.dtype, off, n);
+    };
+    ValuePtr root = pickle::unpickle(bytes, size, &pos, arena, persistent);
+    ValuePtr keys = pickle::unpickle(bytes, size, &pos, arena, nullptr);
+    if (keys->kind != Kind::List) throw FileError(path, "has no storage key list (corrupt file)");
+    for (const auto& k : keys->items) {
+      if (k->kind != Kind::String) throw FileError(path, "has an invalid storage key list");
+      auto it = storages.find(k->s);
+      if (it == storages.end())
+        throw FileError(path, "lists storage '" + k->s + "' that no tensor uses (corrupt file)");
+      Pending& p = it->second;
+      if (size - pos < 8) throw FileError(path, "ends early (truncated file)");
+      int64_t count = 0;
+      std::memcpy(&count, bytes + pos, 8);  // little-endian hosts only
+      pos += 8;
+      if (count != p.numel)
+        throw FileError(path, "storage '" + k->s + "' has " + std::to_string(count) +
+                                  " elements in the data but " + std::to_string(p.numel) +
+                                  " in the header (corrupt file)");
+      const size_t nbytes = p.storage.nbytes();
+      if (size - pos < nbytes) throw FileError(path, "ends early (truncated file)");
+      if (nbytes) std::memcpy(p.storage.data(), bytes + pos, nbytes);
+      pos += nbytes;
+      p.numel = -1;  // filled
+    }
+    for (const auto& [key, p] : storages)
+      if (p.numel != -1)
+        throw FileError(path, "lacks the data of storage '" + key + "' (truncated or corrupt)");
+    return interpret(path, root, "legacy");
+  } catch (const pickle::PickleError& e) {
+    throw FileError(path, e.what());
+  } catch (const c10::Error& e) {
+    throw FileError(path, std::string("corrupt file: ") + e.what_without_backtrace());
+  }
+}
+
+// ------------------------------------------------------------------------------------ writing
+
+void writeStateDict(pickle::Writer& w, const std::vector<std::pair<std::string, at::Tensor>>& ts,
+                    const StateDict& state) {
+  w.global("collections", "OrderedDict");
+  w.emptyTuple();
+  w.reduce();
+  if (state.empty()) return;
+  w.mark();
+  size_t index = 0;
+  for (const auto& [name, t] : state) {
+    const at::Tensor& c = ts[index].second;
+    w.str(name);
+    w.global("torch._utils", "_rebuild_tensor_v2");
+    w.mark();
+    w.mark();
+    w.str("storage");
+    w.global("torch", pickle::storageClassName(c.scalar_type()));
+    w.str(ts[index].first);
+    w.str("cpu");
+    w.integer(c.numel());
+    w.tupleFromMark();
+    w.persId();
+    w.integer(0);
+    w.intTuple(c.sizes().vec());
+    w.intTuple(c.strides().vec());
+    w.boolean(false);
+    w.global("collections", "OrderedDict");
+    w.emptyTuple();
+    w.reduce();
+    w.tupleFromMark();
+    w.reduce();
+    ++index;
+  }
+  w.setItems();
+}
+
+void writeMetadataValue(pickle::Writer& w, const std::string& text) {
+  int64_t i = 0;
+  const char* end = text.data() + text.size();
+  auto ri = std::from_chars(text.data(), end, i);
+  if (!text.empty() && ri.ec == std::errc() && ri.ptr == end) {
+    w.integer(i);
+    return;
+  }
+  double d = 0;
+  auto rd = std::from_chars(text.data(), end, d);
+  if (!text.empty() && rd.ec == std::errc() && rd.ptr == end) {
+    w.floating(d);
+    return;
+  }
+  w.str(text);
+}
+
+}  // namespace
+
+Checkpoint loadCheckpoint(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
+  if (S_ISDIR(st.st_mode)) throw FileError(path, "is a folder, not a model file");
+  if (st.st_size == 0) throw FileError(path, "is empty");
+  std::string head(512, '\0');
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (head.size() >= 4 && head.compare(0, 2, "PK") == 0) return loadZip(path);
+  if (head.size() > 262 && head.compare(257, 5, "ustar") == 0)
+    throw FileError(path,
+                    "is in the very old tar-based torch.save format, which is not supported; "
+                    "re-save it with a recent PyTorch");
+  if (static_cast<uint8_t>(head[0]) == 0x80) return loadLegacy(path, readWholeFile(path));
+  throw FileError(path, "is not a PyTorch model file (neither a zip archive nor a legacy pickle)");
+}
+
+void saveCheckpoint(const std::string& path, const StateDict& state,
+                    const std::map<std::string, std::string>& metadata) {
+  // Contiguous CPU copies; several entries sharing one tensor are still written separately.
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  size_t index = 0;
+  for (const auto& [name, t] : state) {
+    if (!t.defined()) throw FileError(path, "cannot save the undefined tensor '" + name + "'");
+    tensors.emplace_back(std::to_string(index++), t.detach().to(at::kCPU).contiguous());
+  }
+
+  pickle::Writer w;
+  try {
+    if (metadata.empty()) {
+      writeStateDict(w, tensors, state);
+    } else {
+      w.emptyDict();
+      w.mark();
+      w.str("model_state_dict");
+      writeStateDict(w, tensors, state);
+      for (const auto& [key, value] : metadata) {
+        if (key == "model_state_dict") continue;
+        w.str(key);
+        writeMetadataValue(w, value);
+      }
+      w.setItems();
+    }
+  } catch (const pickle::PickleError& e) {
+    throw FileError(path, e.what());
+  }
+  const std::string pkl = w.finish();
+
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    throw FileError(path, std::string("cannot create the file (") + std::strerror(errno) + ")");
+  ::fchmod(fd, 0644);
+  bool writeFailed = false;
+  int writeError = 0;
+  auto fail = [&](const std::string& problem) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw FileError(path, problem);
+  };
+  try {
+    // The callback never reports a short write: PyTorchStreamWriter would throw, possibly from
+    // its destructor. A failure is remembered and checked after the archive is finished.
+    caffe2::serialize::PyTorchStreamWriter writer([&](const void* buf, size_t n) -> size_t {
+      const char* p = static_cast<const char*>(buf);
+      size_t left = writeFailed ? 0 : n;
+      while (left > 0) {
+        const ssize_t k = ::write(fd, p, left);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+          writeError = errno;
+          writeFailed = true;
+          break;
+        }
+        p += k;
+        left -= static_cast<size_t>(k);
+      }
+      return n;
+    });
+    writer.writeRecord("data.pkl", pkl.data(), pkl.size());
+    for (const auto& [key, t] : tensors)
+      writer.writeRecord("data/" + key, t.data_ptr(), t.nbytes());
+    writer.writeEndOfFile();
+  } catch (const c10::Error& e) {
+    fail(std::string("cannot write the file: ") + e.what_without_backtrace());
+  }
+  if (writeFailed)
+    fail(std::string("cannot write the file (") + std::strerror(writeError ? writeError : EIO) +
+         ")");
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw FileError(path, "cannot write the file (" + err + ")");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw FileError(path, "cannot write the file (" + err + ")");
+  }
+}
+
+}  // namespace otfuse

@@ -1,2 +1,0 @@
-// placeholder until the io module lands
-namespace otfuse {}
