@@ -1,2 +1,0 @@
-// placeholder until the data module lands
-namespace otfuse {}
