@@ -167,6 +167,8 @@ class TestIo : public QObject {
                                           << "data/0";
     QTest::newRow("tensor past its storage") << "bad_tensor_extent.pt"
                                              << "past the end";
+    QTest::newRow("zip record size field") << "bad_zip_huge_record.pt"
+                                           << "impossible size";
     QTest::newRow("old tar format") << "bad_old_tar.pt"
                                     << "tar";
     QTest::newRow("missing file") << "does_not_exist.pt"

@@ -10,6 +10,7 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -158,7 +159,85 @@ Checkpoint loadTorchScript(const std::string& path) {
   return ck;
 }
 
+uint64_t le(const std::string& b, size_t at, int n) {
+  uint64_t v = 0;
+  for (int k = n - 1; k >= 0; --k) v = (v << 8) | static_cast<uint8_t>(b[at + k]);
+  return v;
+}
+
+/// PyTorchStreamReader allocates a record's declared uncompressed size before reading it. This
+/// scans the zip central directory first and refuses records whose declared size is impossible
+/// for their compressed size (stored: equal; deflate: at most ~1032x), so a hostile size field
+/// cannot make us allocate far more than the file holds. Structural errors are left to miniz.
+void checkZipRecordSizes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path, "cannot open the file");
+  in.seekg(0, std::ios::end);
+  const uint64_t fileSize = static_cast<uint64_t>(in.tellg());
+  const uint64_t tailSize = std::min<uint64_t>(fileSize, 65557);
+  std::string tail(tailSize, '\0');
+  in.seekg(static_cast<std::streamoff>(fileSize - tailSize));
+  in.read(tail.data(), static_cast<std::streamsize>(tailSize));
+  if (!in) throw FileError(path, "cannot read the file");
+  size_t eocd = std::string::npos;
+  for (size_t k = tailSize >= 22 ? tailSize - 22 + 1 : 0; k-- > 0;) {
+    if (le(tail, k, 4) == 0x06054b50) {
+      eocd = k;
+      break;
+    }
+  }
+  if (eocd == std::string::npos)
+    throw FileError(path, "is a truncated or corrupt zip archive (no end of central directory)");
+  uint64_t cdSize = le(tail, eocd + 12, 4), cdOffset = le(tail, eocd + 16, 4);
+  if ((cdSize == 0xffffffffu || cdOffset == 0xffffffffu) && eocd >= 20 &&
+      le(tail, eocd - 20, 4) == 0x07064b50) {
+    // ZIP64: the locator points at the ZIP64 end of central directory record.
+    const uint64_t z64 = le(tail, eocd - 20 + 8, 8);
+    if (z64 > fileSize || fileSize - z64 < 56) throw FileError(path, "is a corrupt zip archive");
+    std::string rec(56, '\0');
+    in.seekg(static_cast<std::streamoff>(z64));
+    in.read(rec.data(), 56);
+    if (!in || le(rec, 0, 4) != 0x06064b50) throw FileError(path, "is a corrupt zip archive");
+    cdSize = le(rec, 40, 8);
+    cdOffset = le(rec, 48, 8);
+  }
+  if (cdOffset > fileSize || cdSize > fileSize - cdOffset)
+    throw FileError(path, "is a truncated or corrupt zip archive (bad central directory)");
+  std::string cd(cdSize, '\0');
+  in.seekg(static_cast<std::streamoff>(cdOffset));
+  in.read(cd.data(), static_cast<std::streamsize>(cdSize));
+  if (!in) throw FileError(path, "cannot read the zip central directory");
+  for (size_t p = 0; p + 46 <= cd.size();) {
+    if (le(cd, p, 4) != 0x02014b50) break;
+    const uint64_t method = le(cd, p + 10, 2);
+    uint64_t comp = le(cd, p + 20, 4), uncomp = le(cd, p + 24, 4);
+    const size_t nameLen = le(cd, p + 28, 2), extraLen = le(cd, p + 30, 2),
+                 commentLen = le(cd, p + 32, 2);
+    if (p + 46 + nameLen + extraLen > cd.size()) break;
+    const std::string name = cd.substr(p + 46, nameLen);
+    // ZIP64 extended sizes: uncompressed then compressed, each only if its field is saturated.
+    for (size_t e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen;) {
+      const size_t id = le(cd, e, 2), len = le(cd, e + 2, 2);
+      if (e + 4 + len > p + 46 + nameLen + extraLen) break;
+      if (id == 1) {
+        size_t q = e + 4;
+        if (uncomp == 0xffffffffu && q + 8 <= e + 4 + len) uncomp = le(cd, q, 8), q += 8;
+        if (comp == 0xffffffffu && q + 8 <= e + 4 + len) comp = le(cd, q, 8);
+      }
+      e += 4 + len;
+    }
+    const bool ok = comp <= fileSize && (method == 0   ? uncomp == comp
+                                         : method == 8 ? uncomp / 1032 <= comp + 1
+                                                       : false);
+    if (!ok)
+      throw FileError(path, "zip record '" + name + "' declares an impossible size (" +
+                                std::to_string(uncomp) + " bytes) or an unsupported compression");
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+}
+
 Checkpoint loadZip(const std::string& path) {
+  checkZipRecordSizes(path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
   try {

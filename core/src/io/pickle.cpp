@@ -462,12 +462,12 @@ class Unpickler {
     for (size_t k = 0; k < kv.size(); k += 2) setItem(d, kv[k], kv[k + 1]);
   }
   static void setItem(ValuePtr d, ValuePtr key, ValuePtr value) {
-    if (key->kind == Kind::String || key->kind == Kind::Int) {
-      for (auto& e : d->entries) {
-        if (e.first->kind == key->kind && e.first->s == key->s && e.first->i == key->i) {
-          e.second = value;
-          return;
-        }
+    // String keys replace an earlier equal key, as in Python (indexed: no quadratic cost).
+    if (key->kind == Kind::String) {
+      auto [it, inserted] = d->keyIndex.emplace(key->s, d->entries.size());
+      if (!inserted) {
+        d->entries[it->second].second = value;
+        return;
       }
     }
     d->entries.emplace_back(key, value);
@@ -619,9 +619,8 @@ std::string Value::repr(size_t maxChars) const {
 }
 
 ValuePtr Value::get(const std::string& key) const {
-  for (const auto& [k, v] : entries)
-    if (k->kind == Kind::String && k->s == key) return v;
-  return nullptr;
+  auto it = keyIndex.find(key);
+  return it == keyIndex.end() ? nullptr : entries[it->second].second;
 }
 
 ValuePtr unpickle(const uint8_t* data, size_t size, size_t* pos, Arena& arena,

@@ -14,6 +14,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,7 @@ struct Value {
   std::string s;                                       // String, Bytes, BigInt bytes, Global name
   std::vector<ValuePtr> items;                         // List, Tuple
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // Dict, in insertion order
+  std::unordered_map<std::string, size_t> keyIndex;    // Dict: string key -> entries index
   std::string dictType;               // "dict", "collections.OrderedDict" or "argparse.Namespace"
   c10::Storage storage;               // Storage: the root storage
   at::ScalarType dtype = at::kFloat;  // Storage: its element type
