@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common.h"
@@ -18,28 +19,37 @@ namespace otfuse::ot {
 
 namespace {
 
+// The helpers below stream over the columns of the column-major cost (contiguous) and
+// allocate no n x m temporaries: in this code fresh large buffers cost more (first-touch page
+// faults) than the arithmetic.
+
 // f_i = eps log mu_i - eps log sum_j exp((g_j - M_ij) / eps)
 void logStepRows(const Matrix& M, const Vector& mu, const Vector& g, double eps, Vector& f) {
-  Matrix Z = ((-M).rowwise() + g.transpose()) / eps;
-  const Vector m = Z.rowwise().maxCoeff();
-  const Vector s = (Z.colwise() - m).array().exp().rowwise().sum();
-  f = eps * (mu.array().log() - m.array() - s.array().log()).matrix();
+  const double inv = 1.0 / eps;
+  Eigen::ArrayXd m = Eigen::ArrayXd::Constant(M.rows(), -std::numeric_limits<double>::infinity());
+  for (Eigen::Index j = 0; j < M.cols(); ++j) m = m.max((g[j] - M.col(j).array()) * inv);
+  Eigen::ArrayXd s = Eigen::ArrayXd::Zero(M.rows());
+  for (Eigen::Index j = 0; j < M.cols(); ++j) s += ((g[j] - M.col(j).array()) * inv - m).exp();
+  f = eps * (mu.array().log() - m - s.log()).matrix();
 }
 
 // g_j = eps log nu_j - eps log sum_i exp((f_i - M_ij) / eps)
 void logStepCols(const Matrix& M, const Vector& nu, const Vector& f, double eps, Vector& g) {
-  Matrix Z = ((-M).colwise() + f) / eps;
-  const Eigen::RowVectorXd m = Z.colwise().maxCoeff();
-  const Eigen::RowVectorXd s = (Z.rowwise() - m).array().exp().colwise().sum();
-  g = eps * (nu.array().log() - (m.array() + s.array().log()).transpose()).matrix();
+  const double inv = 1.0 / eps;
+  Eigen::ArrayXd z(M.rows());
+  for (Eigen::Index j = 0; j < M.cols(); ++j) {
+    z = (f.array() - M.col(j).array()) * inv;
+    const double m = z.maxCoeff();
+    g[j] = eps * (std::log(nu[j]) - m - std::log((z - m).exp().sum()));
+  }
 }
 
+// K_ij = exp((f_i + g_j - M_ij) / eps), written into K's existing storage.
 void kernel(const Matrix& M, const Vector& f, const Vector& g, double eps, Matrix& K) {
-  K = (((f * (1.0 / eps)).replicate(1, M.cols()).rowwise() + g.transpose() * (1.0 / eps)) -
-       M * (1.0 / eps))
-          .array()
-          .exp()
-          .matrix();
+  const double inv = 1.0 / eps;
+  K.resize(M.rows(), M.cols());
+  for (Eigen::Index j = 0; j < M.cols(); ++j)
+    K.col(j).array() = ((f.array() + g[j] - M.col(j).array()) * inv).exp();
 }
 
 bool usable(const Vector& s, double lo, double hi) {
@@ -62,10 +72,10 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
     return r;
   }
   const Eigen::Index nA = M.rows(), nB = M.cols();
-  r.plan = Matrix::Zero(nA, nB);
   r.u = Vector::Zero(nA);
   r.v = Vector::Zero(nB);
   if (mu.sum() == 0 || nA == 0 || nB == 0) {
+    r.plan = Matrix::Zero(nA, nB);
     r.status = Status::Converged;
     return r;
   }
@@ -141,14 +151,17 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
   }
   r.iterations = it;
 
-  const Matrix P = a.asDiagonal() * K * b.asDiagonal();
+  // The plan a_i K_ij b_j overwrites K in place.
+  for (Eigen::Index j = 0; j < nb; ++j) K.col(j).array() *= a.array() * b[j];
+  const Matrix& P = K;
   const Vector fu = f + eps * a.array().log().matrix();
   const Vector gv = g + eps * b.array().log().matrix();
   if (compact) {
-    r.plan = P;
+    r.plan = std::move(K);
     r.u = fu;
     r.v = gv;
   } else {
+    r.plan = Matrix::Zero(nA, nB);
     for (Eigen::Index j = 0; j < nb; ++j)
       for (Eigen::Index i = 0; i < na; ++i) r.plan(rows[i], cols[j]) = P(i, j);
     for (Eigen::Index i = 0; i < na; ++i) r.u[rows[i]] = fu[i];
