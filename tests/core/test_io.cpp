@@ -189,6 +189,56 @@ class TestIo : public QObject {
     }
   }
 
+  // Truncations and byte corruptions of every zip and legacy fixture either load or throw
+  // FileError; nothing else escapes and nothing crashes.
+  void mutatedFilesFailCleanly_data() {
+    QTest::addColumn<QString>("file");
+    for (const char* fmt : {"zip", "legacy"})
+      for (const char* kind : {"ordered", "checkpoint", "dtypes", "views"}) {
+        const QString file = QString("%1_%2.pt").arg(fmt, kind);
+        QTest::newRow(qPrintable(file)) << file;
+      }
+  }
+  void mutatedFilesFailCleanly() {
+    QFETCH(QString, file);
+    QFile in(QString::fromStdString(fixture(file)));
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QByteArray original = in.readAll();
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath("mutated.pt");
+    auto tryLoad = [&](const QByteArray& bytes) -> QString {
+      QFile out(path);
+      if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)) return "cannot write";
+      out.write(bytes);
+      out.close();
+      try {
+        otfuse::loadCheckpoint(path.toStdString());
+      } catch (const otfuse::FileError&) {
+      } catch (const std::exception& e) {
+        return QString("non-FileError exception: ") + e.what();
+      }
+      return {};
+    };
+    int failures = 0;
+    for (int len = 0; len < original.size(); len += std::max(1, int(original.size() / 97))) {
+      const QString r = tryLoad(original.left(len));
+      if (!r.isEmpty()) qWarning("truncated to %d: %s", len, qPrintable(r)), ++failures;
+    }
+    uint32_t seed = 12345;
+    for (int k = 0; k < 150; ++k) {
+      QByteArray bytes = original;
+      for (int flips = 0; flips < 3; ++flips) {
+        seed = seed * 1664525u + 1013904223u;
+        const int at = int((seed >> 8) % uint32_t(bytes.size()));
+        bytes[at] = char(bytes[at] ^ char(1 + (seed >> 3) % 255));
+      }
+      const QString r = tryLoad(bytes);
+      if (!r.isEmpty()) qWarning("corruption %d: %s", k, qPrintable(r)), ++failures;
+    }
+    QCOMPARE(failures, 0);
+  }
+
   void paperModels_data() {
     QTest::addColumn<int>("index");
     QTest::addColumn<QString>("accuracy");
