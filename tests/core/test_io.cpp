@@ -225,8 +225,12 @@ class TestIo : public QObject {
       const QString r = tryLoad(original.left(len));
       if (!r.isEmpty()) qWarning("truncated to %d: %s", len, qPrintable(r)), ++failures;
     }
+    // OTFUSE_IO_FUZZ_ROUNDS raises the number of corrupted copies for a longer local run.
+    const int rounds = qEnvironmentVariableIsSet("OTFUSE_IO_FUZZ_ROUNDS")
+                           ? qEnvironmentVariableIntValue("OTFUSE_IO_FUZZ_ROUNDS")
+                           : 150;
     uint32_t seed = 12345;
-    for (int k = 0; k < 150; ++k) {
+    for (int k = 0; k < rounds; ++k) {
       QByteArray bytes = original;
       for (int flips = 0; flips < 3; ++flips) {
         seed = seed * 1664525u + 1013904223u;
