@@ -54,6 +54,16 @@ def main():
         tp, P = best_time(lambda: ot.emd(u, u, M, numItermax=10**9), reps)
         to, Q, info = run_ours(binary, 0, u, u, M, reps)
         rows.append(("emd uniform %dx%d" % (n, n), tp, to, np.abs(P - Q).max(), info["status"]))
+    # Fusion-like costs: Euclidean distances between weight rows (the paper's fc1: 400 x 784).
+    for n, d in (((400, 784),) if quick else ((400, 784), (2000, 64))):
+        X, Y = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        M = ot.dist(X, Y, metric="euclidean")
+        u = np.full(n, 1.0 / n)
+        reps = 3 if n <= 400 else 1
+        tp, P = best_time(lambda: ot.emd(u, u, M, numItermax=10**9), reps)
+        to, Q, info = run_ours(binary, 0, u, u, M, reps)
+        rows.append(("emd uniform %dx%d euclidean, d=%d" % (n, n, d), tp, to, np.abs(P - Q).max(),
+                     info["status"]))
     for n in ((100, 400) if quick else (100, 400, 1000)):
         M = rng.random((n, n))
         u = np.full(n, 1.0 / n)

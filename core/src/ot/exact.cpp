@@ -180,13 +180,16 @@ Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOpt
     lemon::SmartDigraph::NodeMap<int64_t> supply(g);
     for (int i = 0; i < na; ++i) supply[nodes[i]] = qa[i];
     for (int j = 0; j < nb; ++j) supply[nodes[na + j]] = -qb[j];
-    lemon::SmartDigraph::ArcMap<int64_t> cost(g);
+    // Arcs first, maps after: a map attached while arcs are added is resized arc by arc.
     // Arc id = i * nb + j (SmartDigraph numbers arcs in insertion order).
     for (int i = 0; i < na; ++i)
-      for (int j = 0; j < nb; ++j) {
-        const auto a = g.addArc(nodes[i], nodes[na + j]);
-        cost[a] = std::llround((M(rows[i], cols[j]) - cmin) * costScale);
-      }
+      for (int j = 0; j < nb; ++j) g.addArc(nodes[i], nodes[na + j]);
+    lemon::SmartDigraph::ArcMap<int64_t> cost(g);
+    for (int j = 0; j < nb; ++j) {
+      const auto col = M.col(cols[j]);
+      for (int i = 0; i < na; ++i)
+        cost[g.arcFromId(i * nb + j)] = std::llround((col[rows[i]] - cmin) * costScale);
+    }
     using Simplex = lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t>;
     Simplex ns(g);
     ns.supplyMap(supply).costMap(cost);
