@@ -17,14 +17,16 @@
 //        unchanged) and scaled so the range maps onto [0, 2^59 / (nA + nB + 2)], rounded. This
 //        keeps every potential (|pi| <= LEMON's artificial cost 2^62 + path length * max cost)
 //        and every reduced cost inside int64. The resolution is range * (nA + nB + 2) * 2^-59
-//        (3.5e-15 of the cost range for 2000 + 2000 points): the plan is optimal for the
+//        (7e-15 of the cost range for 2000 + 2000 points): the plan is optimal for the
 //        rounded costs, hence within that resolution times the total mass of the true optimum;
 //        plans of random (tie-free) problems are identical to double-precision solvers (POT).
 //    The dual potentials come back rescaled with the same resolution; the returned cost is
 //    <plan, M> computed in double from the unscaled costs.
-//    Written with a double-precision network simplex instead, degenerate pivots need
-//    tolerances and the flow updates accumulate rounding (POT reports marginal errors ~1e-15
-//    per update); the integer scaling avoids both at no loss visible at 1e-9.
+//    A double-precision network simplex (POT's route) would instead need tolerances on
+//    degenerate pivots and accumulate rounding in the flow updates; the integer scaling avoids
+//    both at a precision far below the 1e-9 the tests require.
+//    Cost: LEMON stores the full bipartite arc list (about 70 bytes per arc), so set-up
+//    dominates on large problems; see bench/bench_ot.py for the ratio to POT.
 #define LEMON_ONLY_TEMPLATES
 #include <lemon/network_simplex.h>
 #include <lemon/smart_graph.h>
