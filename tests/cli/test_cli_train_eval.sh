@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End to end on small data: otfuse train (2,000 MNIST images, one epoch) -> info -> eval --json
+# (one model and an ensemble of two) -> checks on the printed JSON. Needs the real MNIST files
+# (run.sh fetches them); exits 77 (skipped) when they are missing.
+# usage: test_cli_train_eval.sh OTFUSE_EXECUTABLE WORK_DIR
+set -euo pipefail
+otfuse=$1
+work=$2
+data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
+if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
+  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
+  exit 77
+fi
+mkdir -p "$work"
+rm -f "$work"/cli_a.pt "$work"/cli_b.pt
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$otfuse" train --help | grep -q -- "--schedule" || fail "train --help lacks --schedule"
+"$otfuse" eval --help | grep -q -- "--ensemble" || fail "eval --help lacks --ensemble"
+"$otfuse" info --help | grep -q -- "--arch" || fail "info --help lacks --arch"
+
+for seed in a:1 b:2; do
+  name=${seed%%:*}
+  "$otfuse" train --arch mlpnet --dataset mnist --out "$work/cli_$name.pt" --limit 2000 \
+    --epochs 1 --seed "${seed#*:}" --no-progress > "$work/train_$name.txt"
+  cat "$work/train_$name.txt"
+  grep -q "^epoch   1 .*test accuracy" "$work/train_$name.txt" || fail "no epoch line"
+  [[ -s $work/cli_$name.pt ]] || fail "no checkpoint written"
+done
+
+"$otfuse" info "$work/cli_a.pt" > "$work/info.txt"
+cat "$work/info.txt"
+grep -q "architecture  mlpnet" "$work/info.txt" || fail "info: architecture"
+grep -q "format        zip" "$work/info.txt" || fail "info: format"
+grep -q "total parameters: 266200" "$work/info.txt" || fail "info: parameter count"
+grep -q "test_accuracy" "$work/info.txt" || fail "info: metadata"
+
+"$otfuse" eval --json --no-progress "$work/cli_a.pt" > "$work/eval1.json"
+"$otfuse" eval --json --no-progress --dataset mnist "$work/cli_a.pt" "$work/cli_b.pt" > "$work/eval2.json"
+"$otfuse" info --json "$work/cli_a.pt" > "$work/info.json"
+cat "$work/eval1.json" "$work/eval2.json"
+
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+one = json.load(open(work + "/eval1.json"))
+two = json.load(open(work + "/eval2.json"))
+info = json.load(open(work + "/info.json"))
+assert set(one) == {"models"}, one
+assert set(two) == {"models", "ensemble"}, two
+for m in one["models"] + two["models"]:
+    assert set(m) == {"path", "accuracy", "loss"}, m
+    assert 80.0 < m["accuracy"] <= 100.0 and 0.0 < m["loss"] < 1.0, m
+assert set(two["ensemble"]) == {"accuracy", "loss"}
+assert 80.0 < two["ensemble"]["accuracy"] <= 100.0
+# The accuracy stored at training time is the one eval measures.
+stored = float(info["metadata"]["test_accuracy"])
+assert abs(stored - one["models"][0]["accuracy"]) < 0.006, (stored, one)
+assert one["models"][0] == two["models"][0], (one, two)
+assert info["architecture"] == "mlpnet" and info["parameters"] == 266200
+assert info["metadata"]["epoch"] == "1" and info["metadata"]["dataset"] == "mnist"
+print("json checks passed")
+PY
+
+# Bad input: a clear error and a non-zero exit, never a crash.
+echo "not a model" > "$work/garbage.pt"
+if "$otfuse" eval --no-progress "$work/garbage.pt" 2> "$work/err.txt"; then fail "garbage accepted"; fi
+grep -q "garbage.pt" "$work/err.txt" || fail "error does not name the file: $(cat "$work/err.txt")"
+if "$otfuse" train --arch mlpnet --dataset mnist --out "$work/x.pt" --schedule zigzag 2> "$work/err.txt"; then
+  fail "unknown schedule accepted"
+fi
+grep -q "zigzag" "$work/err.txt" || fail "schedule error: $(cat "$work/err.txt")"
+echo "PASS"
