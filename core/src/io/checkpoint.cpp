@@ -58,10 +58,39 @@ std::string metadataText(const ValuePtr& v) {
   return v->repr(4000);
 }
 
-/// Turns the unpickled top-level object into a Checkpoint (state + metadata).
-Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::string& format) {
+/// Every tensor inside nested dicts, lists and tuples, named by its path ("plans.0").
+void flattenTensors(const ValuePtr& v, const std::string& name, StateDict& out, int depth) {
+  if (!v || depth > 32) return;
+  auto join = [&](const std::string& part) { return name.empty() ? part : name + "." + part; };
+  switch (v->kind) {
+    case Kind::Tensor:
+      out.set(name.empty() ? "tensor" : name, v->tensor);
+      break;
+    case Kind::Dict:
+      for (const auto& [k, x] : v->entries)
+        flattenTensors(x, join(k->kind == Kind::String ? k->s : k->repr(100)), out, depth + 1);
+      break;
+    case Kind::List:
+    case Kind::Tuple:
+      for (size_t i = 0; i < v->items.size(); ++i)
+        flattenTensors(v->items[i], join(std::to_string(i)), out, depth + 1);
+      break;
+    default:
+      break;
+  }
+}
+
+/// Turns the unpickled top-level object into a Checkpoint (state + metadata). With `flatten`,
+/// every tensor anywhere in the object is taken instead (see loadTensors).
+Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::string& format,
+                     bool flatten) {
   Checkpoint ck;
   ck.format = format;
+  if (flatten) {
+    flattenTensors(root, "", ck.state, 0);
+    if (ck.state.empty()) throw FileError(path, "holds no tensors");
+    return ck;
+  }
   if (!root || root->kind != Kind::Dict)
     throw FileError(path, "holds no state_dict (the top-level object is not a dict)");
   ValuePtr stateValue = nullptr;
@@ -236,7 +265,7 @@ void checkZipRecordSizes(const std::string& path) {
   }
 }
 
-Checkpoint loadZip(const std::string& path) {
+Checkpoint loadZip(const std::string& path, bool flatten) {
   checkZipRecordSizes(path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
@@ -290,7 +319,7 @@ Checkpoint loadZip(const std::string& path) {
     size_t pos = 0;
     ValuePtr root = pickle::unpickle(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), &pos,
                                      arena, persistent);
-    return interpret(path, root, "zip");
+    return interpret(path, root, "zip", flatten);
   } catch (const pickle::PickleError& e) {
     throw FileError(path, e.what());
   } catch (const c10::Error& e) {
@@ -300,7 +329,7 @@ Checkpoint loadZip(const std::string& path) {
 
 // ------------------------------------------------------------------------------- legacy files
 
-Checkpoint loadLegacy(const std::string& path, const std::string& data) {
+Checkpoint loadLegacy(const std::string& path, const std::string& data, bool flatten) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
   const size_t size = data.size();
   try {
@@ -387,7 +416,7 @@ Checkpoint loadLegacy(const std::string& path, const std::string& data) {
     for (const auto& [key, p] : storages)
       if (p.numel != -1)
         throw FileError(path, "lacks the data of storage '" + key + "' (truncated or corrupt)");
-    return interpret(path, root, "legacy");
+    return interpret(path, root, "legacy", flatten);
   } catch (const pickle::PickleError& e) {
     throw FileError(path, e.what());
   } catch (const c10::Error& e) {
@@ -449,9 +478,7 @@ void writeMetadataValue(pickle::Writer& w, const std::string& text) {
   w.str(text);
 }
 
-}  // namespace
-
-Checkpoint loadCheckpoint(const std::string& path) {
+Checkpoint loadFile(const std::string& path, bool flatten) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
@@ -465,14 +492,20 @@ Checkpoint loadCheckpoint(const std::string& path) {
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<size_t>(in.gcount()));
   }
-  if (head.size() >= 4 && head.compare(0, 2, "PK") == 0) return loadZip(path);
+  if (head.size() >= 4 && head.compare(0, 2, "PK") == 0) return loadZip(path, flatten);
   if (head.size() > 262 && head.compare(257, 5, "ustar") == 0)
     throw FileError(path,
                     "is in the very old tar-based torch.save format, which is not supported; "
                     "re-save it with a recent PyTorch");
-  if (static_cast<uint8_t>(head[0]) == 0x80) return loadLegacy(path, readWholeFile(path));
+  if (static_cast<uint8_t>(head[0]) == 0x80) return loadLegacy(path, readWholeFile(path), flatten);
   throw FileError(path, "is not a PyTorch model file (neither a zip archive nor a legacy pickle)");
 }
+
+}  // namespace
+
+Checkpoint loadCheckpoint(const std::string& path) { return loadFile(path, false); }
+
+StateDict loadTensors(const std::string& path) { return loadFile(path, true).state; }
 
 void saveCheckpoint(const std::string& path, const StateDict& state,
                     const std::map<std::string, std::string>& metadata) {

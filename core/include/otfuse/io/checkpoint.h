@@ -27,6 +27,11 @@ struct Checkpoint {
 /// (pickled classes or code are refused, never executed).
 Checkpoint loadCheckpoint(const std::string& path);
 
+/// Every tensor of a torch.save file, whatever holds it: nested dicts, lists and tuples are
+/// flattened into dotted names ({"plans": [T0, T1]} -> "plans.0", "plans.1"); a file holding
+/// a bare tensor gives the single name "tensor". Same safety rules as loadCheckpoint.
+StateDict loadTensors(const std::string& path);
+
 /// Writes `state` as a zip-format torch.save file. With non-empty `metadata` the file holds a
 /// checkpoint dict {"model_state_dict": state, key: value...} where values that parse as numbers
 /// are stored as numbers; otherwise a plain OrderedDict state_dict. Tensors are written
