@@ -1,0 +1,104 @@
+// otfuse-studio: the desktop app. Thin: command-line parsing, then the main window.
+//   otfuse-studio [MODEL...]                 open models (two or more to fuse)
+//   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
+//   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTimer>
+#include <cstdio>
+#include <exception>
+
+#include "heatmap/plan_heatmap_view.h"
+#include "main_window/main_window.h"
+#include "otfuse/runtime.h"
+#include "settings/settings_form.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("OTFuse");
+  QApplication::setApplicationName("OTFuse Studio");
+  QApplication::setApplicationVersion("0.1.0");
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("OTFuse Studio: model fusion via optimal transport.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument("models", "Model files to open (two or more to fuse).",
+                               "[MODEL...]");
+  QCommandLineOption demo("demo",
+                          "Set up the MNIST demo: train (or reuse) two MLPNets, fuse "
+                          "them and show the transport plans.");
+  QCommandLineOption screenshot("screenshot",
+                                "Run the fusion of the given models (or the demo), compute the "
+                                "accuracy curves, save every view as PNG into DIR and exit.",
+                                "DIR");
+  QCommandLineOption dataDir("data-dir", "Folder holding the datasets.", "DIR");
+  parser.addOption(demo);
+  parser.addOption(screenshot);
+  parser.addOption(dataDir);
+  parser.process(app);
+
+  try {
+    otfuse::initRuntime();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "otfuse-studio: %s\n", e.what());
+    return 2;
+  }
+
+  otfuse::ui::MainWindow window;
+  if (parser.isSet(dataDir)) {
+    auto s = window.settingsForm()->settings();
+    s.dataDir = parser.value(dataDir);
+    window.settingsForm()->setSettings(s);
+  }
+  const QStringList files = parser.positionalArguments();
+  const bool shots = parser.isSet(screenshot);
+  int exitCode = 0;
+  if (shots) {
+    window.setErrorHandler([&](const QString& title, const QString& message) {
+      std::fprintf(stderr, "otfuse-studio: %s: %s\n", qPrintable(title), qPrintable(message));
+      exitCode = 1;
+    });
+    auto curvesStarted = std::make_shared<bool>(false);
+    QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, curvesStarted] {
+      if (*curvesStarted) return;
+      *curvesStarted = true;
+      window.computeCurves("all");
+    });
+    QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&] {
+      // Idle also happens between the demo's stages only if nothing was queued; wait for the
+      // fusion unless it failed.
+      if (!window.outcome() && exitCode == 0) return;
+      window.heatmapView()->setCurrentLayer(0);
+      const QStringList saved = window.saveScreenshots(parser.value(screenshot));
+      for (const QString& f : saved) std::printf("%s\n", qPrintable(f));
+      app.exit(saved.isEmpty() ? 1 : exitCode);
+    });
+  }
+  window.show();
+
+  if (parser.isSet(demo)) {
+    window.runDemo();
+  } else if (!files.isEmpty()) {
+    window.openFiles(files, shots);
+  } else if (!shots) {
+    QSettings settings;
+    if (!settings.value("firstStartOffered").toBool()) {
+      settings.setValue("firstStartOffered", true);
+      QTimer::singleShot(300, &window, [&window] {
+        if (QMessageBox::question(&window, QObject::tr("Welcome to OTFuse Studio"),
+                                  QObject::tr("Set up the MNIST demo? Two small networks are "
+                                              "trained once (a few minutes, then cached), "
+                                              "fused, and their transport plans shown.")) ==
+            QMessageBox::Yes)
+          window.runDemo();
+      });
+    }
+  } else {
+    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
+    return 2;
+  }
+  return app.exec();
+}

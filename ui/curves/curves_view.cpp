@@ -1,0 +1,287 @@
+#include "curves/curves_view.h"
+
+#include <qcustomplot.h>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace otfuse::ui {
+
+namespace {
+
+QCustomPlot* makePlot(const QString& title, const QString& xLabel, const QString& yLabel) {
+  auto* plot = new QCustomPlot;
+  plot->setMinimumSize(320, 220);
+  plot->plotLayout()->insertRow(0);
+  plot->plotLayout()->addElement(
+      0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold)));
+  plot->xAxis->setLabel(xLabel);
+  plot->yAxis->setLabel(yLabel);
+  plot->legend->setVisible(true);
+  plot->legend->setFont(QFont(plot->font().family(), 8));
+  plot->legend->setBrush(QColor(255, 255, 255, 220));
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  return plot;
+}
+
+QColor seriesColor(const QString& series) {
+  if (series == "vanilla") return QColor(230, 85, 13);
+  if (series == "aligned") return QColor(33, 113, 181);
+  if (series == "progressive") return QColor(49, 163, 84);
+  if (series == "sinkhorn") return QColor(117, 107, 177);
+  return QColor(99, 99, 99);
+}
+
+QString seriesName(const QString& curve, const QString& series) {
+  if (series == "vanilla") return QObject::tr("vanilla (A as is)");
+  if (series == "aligned") return QObject::tr("OT-aligned A");
+  if (series == "progressive") return QObject::tr("A aligned up to layer l");
+  if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
+  return curve + "/" + series;
+}
+
+}  // namespace
+
+CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  auto* controls = new QHBoxLayout;
+  auto* all = new QPushButton(tr("Compute all curves"));
+  all->setToolTip(tr("Compute the three curves for the current pair and settings."));
+  controls->addWidget(all);
+  controls->addSpacing(12);
+  controls->addWidget(new QLabel(tr("t points")));
+  interpPoints_ = new QSpinBox;
+  interpPoints_->setRange(2, 101);
+  interpPoints_->setValue(11);
+  interpPoints_->setToolTip(tr("Number of evenly spaced t values in [0, 1] on the path."));
+  controls->addWidget(interpPoints_);
+  auto* interp = new QPushButton(tr("Interpolation"));
+  interp->setToolTip(tr("Accuracy along (1 − t)·A + t·B, with and without aligning A first."));
+  controls->addWidget(interp);
+  auto* prog = new QPushButton(tr("Progressive"));
+  prog->setToolTip(tr("Accuracy of A after aligning its layers 1..l onto B."));
+  controls->addWidget(prog);
+  controls->addSpacing(12);
+  controls->addWidget(new QLabel(tr("ε from")));
+  epsFrom_ = new QDoubleSpinBox;
+  epsFrom_->setDecimals(4);
+  epsFrom_->setRange(0.0001, 1000);
+  epsFrom_->setValue(0.01);
+  epsFrom_->setToolTip(tr("Smallest Sinkhorn epsilon of the sweep."));
+  controls->addWidget(epsFrom_);
+  controls->addWidget(new QLabel(tr("to")));
+  epsTo_ = new QDoubleSpinBox;
+  epsTo_->setDecimals(4);
+  epsTo_->setRange(0.0001, 1000);
+  epsTo_->setValue(10);
+  epsTo_->setToolTip(tr("Largest Sinkhorn epsilon of the sweep (log-spaced)."));
+  controls->addWidget(epsTo_);
+  epsPoints_ = new QSpinBox;
+  epsPoints_->setRange(1, 50);
+  epsPoints_->setValue(7);
+  epsPoints_->setToolTip(tr("Number of epsilon values in the sweep."));
+  controls->addWidget(epsPoints_);
+  auto* eps = new QPushButton(tr("Sinkhorn ε"));
+  eps->setToolTip(tr("Fused accuracy against the Sinkhorn regularization."));
+  controls->addWidget(eps);
+  controls->addStretch(1);
+  layout->addLayout(controls);
+  connect(all, &QPushButton::clicked, this, [this] { emit computeRequested("all"); });
+  connect(interp, &QPushButton::clicked, this, [this] { emit computeRequested("interpolation"); });
+  connect(prog, &QPushButton::clicked, this, [this] { emit computeRequested("progressive"); });
+  connect(eps, &QPushButton::clicked, this, [this] { emit computeRequested("epsilon"); });
+
+  interpAcc_ = makePlot(tr("(a) Interpolation path (1 − t)·A + t·B: accuracy"), tr("t"),
+                        tr("test accuracy (%)"));
+  interpLoss_ = makePlot(tr("(a) Interpolation path: loss"), tr("t"), tr("test loss"));
+  progressive_ = makePlot(tr("(b) Progressive alignment of A onto B"), tr("layers aligned (1..l)"),
+                          tr("test accuracy of A (%)"));
+  epsilon_ = makePlot(tr("(c) Fused accuracy against Sinkhorn ε"), tr("ε (log scale)"),
+                      tr("test accuracy (%)"));
+  epsilon_->xAxis->setScaleType(QCPAxis::stLogarithmic);
+  epsilon_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  interpAcc_->xAxis->setRange(0, 1);
+  interpLoss_->xAxis->setRange(0, 1);
+  interpAcc_->yAxis->setRange(0, 100);
+  progressive_->yAxis->setRange(0, 100);
+  epsilon_->yAxis->setRange(0, 100);
+  epsilon_->xAxis->setRange(0.01, 10);
+  exactLine_ = new QCPItemStraightLine(epsilon_);
+  exactLine_->setPen(QPen(QColor(99, 99, 99), 1.2, Qt::DashLine));
+  exactLine_->setVisible(false);
+  exactLabel_ = new QCPItemText(epsilon_);
+  exactLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+  exactLabel_->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+  exactLabel_->position->setTypeY(QCPItemPosition::ptPlotCoords);
+  exactLabel_->setColor(QColor(80, 80, 80));
+  exactLabel_->setVisible(false);
+
+  auto* grid = new QGridLayout;
+  auto addCell = [&](QCustomPlot* plot, const QString& curve, int row, int col) {
+    auto* box = new QVBoxLayout;
+    box->addWidget(plot, 1);
+    auto* label = new QLabel;
+    label->setStyleSheet("color: palette(placeholder-text);");
+    box->addWidget(label);
+    if (!curve.isEmpty()) status_.insert(curve, label);
+    grid->addLayout(box, row, col);
+  };
+  addCell(interpAcc_, "interpolation", 0, 0);
+  addCell(interpLoss_, QString(), 0, 1);
+  addCell(progressive_, "progressive", 1, 0);
+  addCell(epsilon_, "epsilon", 1, 1);
+  layout->addLayout(grid, 1);
+  for (const char* c : {"interpolation", "progressive", "epsilon"})
+    setStatus(c, tr("Not computed yet."));
+
+  replotTimer_.setInterval(100);
+  connect(&replotTimer_, &QTimer::timeout, this, &CurvesView::replotIfDirty);
+  replotTimer_.start();
+}
+
+QList<QCustomPlot*> CurvesView::plots() const {
+  return {interpAcc_, interpLoss_, progressive_, epsilon_};
+}
+
+void CurvesView::setStatus(const QString& curve, const QString& text) {
+  if (QLabel* l = status_.value(curve)) l->setText(text);
+}
+
+int CurvesView::interpolationPoints() const {
+  return interpPoints_->value();
+}
+double CurvesView::epsilonFrom() const {
+  return epsFrom_->value();
+}
+double CurvesView::epsilonTo() const {
+  return epsTo_->value();
+}
+int CurvesView::epsilonPoints() const {
+  return epsPoints_->value();
+}
+void CurvesView::setRanges(int interpolationPoints, double epsFrom, double epsTo, int epsPoints) {
+  interpPoints_->setValue(interpolationPoints);
+  epsFrom_->setValue(epsFrom);
+  epsTo_->setValue(epsTo);
+  epsPoints_->setValue(epsPoints);
+}
+
+QCPGraph* CurvesView::graphFor(const QString& curve, const QString& series, bool loss) {
+  const QString key = curve + "/" + series + (loss ? "/loss" : "");
+  if (QCPGraph* g = graphs_.value(key)) return g;
+  QCustomPlot* plot = curve == "interpolation" ? (loss ? interpLoss_ : interpAcc_)
+                      : curve == "progressive" ? progressive_
+                                               : epsilon_;
+  QCPGraph* g = plot->addGraph();
+  g->setName(seriesName(curve, series));
+  g->setPen(QPen(seriesColor(series), 2));
+  g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, seriesColor(series), Qt::white, 7));
+  graphs_.insert(key, g);
+  return g;
+}
+
+void CurvesView::clearCurve(const QString& curve) {
+  for (auto it = points_.begin(); it != points_.end();)
+    it = it.key().startsWith(curve + "/") ? points_.erase(it) : std::next(it);
+  for (auto it = graphs_.begin(); it != graphs_.end();) {
+    if (it.key().startsWith(curve + "/")) {
+      it.value()->parentPlot()->removeGraph(it.value());
+      it = graphs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (curve == "epsilon") {
+    exactLine_->setVisible(false);
+    exactLabel_->setVisible(false);
+  }
+  dirty_ = true;
+}
+
+void CurvesView::clearAll() {
+  for (const char* c : {"interpolation", "progressive", "epsilon"}) {
+    clearCurve(c);
+    setStatus(c, tr("Not computed yet."));
+  }
+}
+
+void CurvesView::addPoint(const QString& curve, const QString& series, const CurvePoint& point) {
+  points_[curve + "/" + series].append(point);
+  if (curve == "epsilon" && series == "exact") {
+    exactLine_->point1->setCoords(1e-9, point.accuracy);
+    exactLine_->point2->setCoords(1e9, point.accuracy);
+    exactLine_->setVisible(true);
+    exactLabel_->position->setCoords(0.02, point.accuracy);
+    exactLabel_->setText(tr("exact OT: %1 %").arg(point.accuracy, 0, 'f', 2));
+    exactLabel_->setVisible(true);
+  } else {
+    graphFor(curve, series, false)->addData(point.x, point.accuracy);
+    if (curve == "interpolation") graphFor(curve, series, true)->addData(point.x, point.loss);
+  }
+  dirty_ = true;
+}
+
+QVector<CurvePoint> CurvesView::points(const QString& curve, const QString& series) const {
+  return points_.value(curve + "/" + series);
+}
+
+int CurvesView::drawnPoints(const QString& curve, const QString& series) const {
+  QCPGraph* g = graphs_.value(curve + "/" + series);
+  return g ? g->dataCount() : -1;
+}
+
+void CurvesView::replotIfDirty() {
+  if (!dirty_) return;
+  dirty_ = false;
+  // Accuracy axes: 0..100 unless all points sit high, then zoom in with a margin.
+  auto fitAccuracy = [](QCustomPlot* plot) {
+    bool found = false;
+    QCPRange r;
+    for (int i = 0; i < plot->graphCount(); ++i) {
+      bool ok = false;
+      QCPRange gr = plot->graph(i)->getValueRange(ok);
+      if (!ok) continue;
+      r = found ? QCPRange(std::min(r.lower, gr.lower), std::max(r.upper, gr.upper)) : gr;
+      found = true;
+    }
+    if (!found) return;
+    const double lo = std::max(0.0, std::floor((r.lower - 5) / 10) * 10);
+    plot->yAxis->setRange(lo, std::min(100.0, std::ceil((r.upper + 2) / 5) * 5));
+  };
+  fitAccuracy(interpAcc_);
+  fitAccuracy(progressive_);
+  fitAccuracy(epsilon_);
+  if (exactLine_->visible()) {
+    const double acc = exactLine_->point1->coords().y();
+    QCPRange r = epsilon_->yAxis->range();
+    epsilon_->yAxis->setRange(std::min(r.lower, std::floor(acc - 5)), std::max(r.upper, acc + 2));
+  }
+  interpLoss_->rescaleAxes();
+  interpLoss_->xAxis->setRange(0, 1);
+  QCPRange lr = interpLoss_->yAxis->range();
+  interpLoss_->yAxis->setRange(0, lr.upper > 0 ? lr.upper * 1.1 : 1);
+  bool ok = false;
+  for (int i = 0; i < progressive_->graphCount(); ++i) {
+    QCPRange kr = progressive_->graph(i)->getKeyRange(ok);
+    if (ok) progressive_->xAxis->setRange(kr.lower - 0.3, kr.upper + 0.3);
+  }
+  progressive_->xAxis->ticker()->setTickCount(5);
+  {
+    QSharedPointer<QCPAxisTickerFixed> fixed(new QCPAxisTickerFixed);
+    fixed->setTickStep(1);
+    fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    progressive_->xAxis->setTicker(fixed);
+  }
+  for (int i = 0; i < epsilon_->graphCount(); ++i) {
+    QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
+    if (ok) epsilon_->xAxis->setRange(kr.lower / 1.6, kr.upper * 1.6);
+  }
+  for (QCustomPlot* p : plots()) p->replot();
+}
+
+}  // namespace otfuse::ui

@@ -1,0 +1,74 @@
+#pragma once
+// Accuracy curves, each filled point by point as the worker reports them:
+//  (a) "interpolation": accuracy and loss along (1 - t) A + t B, series "vanilla" and "aligned";
+//  (b) "progressive": accuracy of A after aligning layers 1..l;
+//  (c) "epsilon": fused accuracy against Sinkhorn eps (log axis), series "sinkhorn", with the
+//      exact-OT fusion ("exact", x = 0) drawn as a horizontal reference line.
+// Points are stored as received; plots are redrawn by a 100 ms timer when something changed
+// (never once per signal). UI thread only.
+#include <QMap>
+#include <QTimer>
+#include <QVector>
+#include <QWidget>
+
+#include "otfuse/engine/engine.h"
+
+class QCustomPlot;
+class QCPGraph;
+class QCPItemStraightLine;
+class QCPItemText;
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace otfuse::ui {
+
+class CurvesView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit CurvesView(QWidget* parent = nullptr);
+
+  /// Forgets the points of `curve` ("interpolation" | "progressive" | "epsilon").
+  void clearCurve(const QString& curve);
+  void clearAll();
+  void addPoint(const QString& curve, const QString& series, const CurvePoint& point);
+  /// The points received for (curve, series), in arrival order.
+  QVector<CurvePoint> points(const QString& curve, const QString& series) const;
+  /// Number of data points drawn in the accuracy graph of (curve, series); -1 if none.
+  int drawnPoints(const QString& curve, const QString& series) const;
+  void setStatus(const QString& curve, const QString& text);
+
+  int interpolationPoints() const;
+  double epsilonFrom() const;
+  double epsilonTo() const;
+  int epsilonPoints() const;
+  void setRanges(int interpolationPoints, double epsFrom, double epsTo, int epsPoints);
+  QList<QCustomPlot*> plots() const;
+  /// Replots now if points arrived since the last replot.
+  void replotIfDirty();
+
+ signals:
+  /// The user asked for a curve ("interpolation", "progressive", "epsilon" or "all").
+  void computeRequested(const QString& curve);
+
+ private:
+  QCPGraph* graphFor(const QString& curve, const QString& series, bool loss);
+
+  QCustomPlot* interpAcc_;
+  QCustomPlot* interpLoss_;
+  QCustomPlot* progressive_;
+  QCustomPlot* epsilon_;
+  QCPItemStraightLine* exactLine_;
+  QCPItemText* exactLabel_;
+  QSpinBox* interpPoints_;
+  QDoubleSpinBox* epsFrom_;
+  QDoubleSpinBox* epsTo_;
+  QSpinBox* epsPoints_;
+  QMap<QString, QLabel*> status_;
+  QMap<QString, QVector<CurvePoint>> points_;  // key "curve/series"
+  QMap<QString, QCPGraph*> graphs_;            // key "curve/series[/loss]"
+  QTimer replotTimer_;
+  bool dirty_ = false;
+};
+
+}  // namespace otfuse::ui

@@ -1,0 +1,316 @@
+#include "heatmap/plan_heatmap_view.h"
+
+#include <qcustomplot.h>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "heatmap/matrix_display.h"
+
+namespace otfuse::ui {
+
+namespace {
+
+QCPColorGradient planGradient() {
+  QCPColorGradient g;
+  g.setColorStopAt(0.0, QColor(255, 255, 255));
+  g.setColorStopAt(0.15, QColor(198, 219, 239));
+  g.setColorStopAt(0.5, QColor(66, 146, 198));
+  g.setColorStopAt(1.0, QColor(8, 48, 107));
+  g.setColorInterpolation(QCPColorGradient::ciRGB);
+  return g;
+}
+
+QCPColorGradient costGradient() {  // viridis-like
+  QCPColorGradient g;
+  g.setColorStopAt(0.0, QColor(68, 1, 84));
+  g.setColorStopAt(0.25, QColor(59, 82, 139));
+  g.setColorStopAt(0.5, QColor(33, 145, 140));
+  g.setColorStopAt(0.75, QColor(94, 201, 98));
+  g.setColorStopAt(1.0, QColor(253, 231, 37));
+  g.setColorInterpolation(QCPColorGradient::ciRGB);
+  return g;
+}
+
+QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString& title,
+                     const QString& scaleLabel, const QCPColorGradient& gradient) {
+  plot->plotLayout()->insertRow(0);
+  auto* titleElement =
+      new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold));
+  plot->plotLayout()->addElement(0, 0, titleElement);
+  plot->xAxis->setLabel(QObject::tr("B's neuron j (anchor)"));
+  plot->yAxis->setLabel(QObject::tr("A's neuron i"));
+  plot->yAxis->setRangeReversed(true);
+  auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
+  map->setInterpolate(false);
+  map->setTightBoundary(true);
+  auto* scale = new QCPColorScale(plot);
+  plot->plotLayout()->addElement(1, 1, scale);
+  scale->setType(QCPAxis::atRight);
+  scale->setBarWidth(12);
+  scale->axis()->setLabel(scaleLabel);
+  map->setColorScale(scale);
+  map->setGradient(gradient);
+  auto* group = new QCPMarginGroup(plot);
+  plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  *scaleOut = scale;
+  return map;
+}
+
+}  // namespace
+
+PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Layer")));
+  layer_ = new QComboBox;
+  layer_->setToolTip(tr("The layer whose transport plan is shown."));
+  layer_->setMinimumContentsLength(18);
+  bar->addWidget(layer_);
+  reorder_ = new QCheckBox(tr("Reorder rows to show the matching as a diagonal"));
+  reorder_->setToolTip(
+      tr("Sort A's neurons by the B neuron they send most mass to; a hard "
+         "matching then appears as the diagonal."));
+  bar->addWidget(reorder_);
+  bar->addStretch(1);
+  layout->addLayout(bar);
+
+  note_ = new QLabel(tr("Run a fusion (Ctrl+R) to see its transport plans."));
+  note_->setWordWrap(true);
+  layout->addWidget(note_);
+
+  auto* split = new QSplitter(Qt::Horizontal);
+  planPlot_ = new QCustomPlot;
+  costPlot_ = new QCustomPlot;
+  planMap_ =
+      makeMap(planPlot_, &planScale_, tr("Transport plan T (mass moved from A's i to B's j)"),
+              tr("mass"), planGradient());
+  costMap_ = makeMap(costPlot_, &costScale_, tr("Ground cost M (same row order)"), tr("cost"),
+                     costGradient());
+  for (QCustomPlot* p : {planPlot_, costPlot_}) {
+    p->setMinimumSize(300, 280);
+    p->setMouseTracking(true);
+    connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) { onHover(e, p); });
+  }
+  split->addWidget(planPlot_);
+  split->addWidget(costPlot_);
+  layout->addWidget(split, 1);
+
+  readout_ = new QLabel(tr("Hover over a heatmap to read i, j, mass and cost."));
+  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setStyleSheet("font-family: monospace;");
+  layout->addWidget(readout_);
+
+  auto* bottom = new QHBoxLayout;
+  marginalPlot_ = new QCustomPlot;
+  marginalPlot_->setMinimumHeight(140);
+  marginalPlot_->setMaximumHeight(170);
+  marginalPlot_->plotLayout()->insertRow(0);
+  marginalPlot_->plotLayout()->addElement(
+      0, 0,
+      new QCPTextElement(marginalPlot_, tr("Marginals: mass per neuron"),
+                         QFont(font().family(), 9, QFont::Bold)));
+  marginalPlot_->addGraph();
+  marginalPlot_->graph(0)->setName(tr("μ (A, rows)"));
+  marginalPlot_->graph(0)->setPen(QPen(QColor(33, 113, 181), 1.5));
+  marginalPlot_->graph(0)->setLineStyle(QCPGraph::lsStepCenter);
+  marginalPlot_->addGraph();
+  marginalPlot_->graph(1)->setName(tr("ν (B, columns)"));
+  marginalPlot_->graph(1)->setPen(QPen(QColor(230, 85, 13), 1.5, Qt::DashLine));
+  marginalPlot_->graph(1)->setLineStyle(QCPGraph::lsStepCenter);
+  marginalPlot_->xAxis->setLabel(tr("neuron index (rows in display order)"));
+  marginalPlot_->legend->setVisible(true);
+  marginalPlot_->legend->setFont(QFont(font().family(), 8));
+  bottom->addWidget(marginalPlot_, 3);
+  stats_ = new QLabel;
+  stats_->setWordWrap(true);
+  stats_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  stats_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  stats_->setMinimumWidth(260);
+  bottom->addWidget(stats_, 2);
+  layout->addLayout(bottom);
+
+  connect(layer_, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+  connect(reorder_, &QCheckBox::toggled, this, [this] { rebuild(); });
+}
+
+QList<QCustomPlot*> PlanHeatmapView::plots() const {
+  return {planPlot_, costPlot_, marginalPlot_};
+}
+
+void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
+  outcome_ = std::move(outcome);
+  QSignalBlocker block(layer_);
+  const int previous = layer_->currentIndex();
+  layer_->clear();
+  if (outcome_) {
+    for (const auto& l : outcome_->layers) {
+      QString label = QString("%1  (%2×%3)")
+                          .arg(QString::fromStdString(l.name))
+                          .arg(l.plan.rows())
+                          .arg(l.plan.cols());
+      if (l.identity) label += tr(", kept in place");
+      if (l.reused) label += tr(", reused");
+      layer_->addItem(label);
+    }
+  }
+  if (previous >= 0 && previous < layer_->count()) layer_->setCurrentIndex(previous);
+  rebuild();
+}
+
+void PlanHeatmapView::setCurrentLayer(int index) {
+  layer_->setCurrentIndex(index);
+}
+int PlanHeatmapView::currentLayer() const {
+  return layer_->currentIndex();
+}
+void PlanHeatmapView::setReorder(bool diagonal) {
+  reorder_->setChecked(diagonal);
+}
+bool PlanHeatmapView::reorder() const {
+  return reorder_->isChecked();
+}
+
+void PlanHeatmapView::rebuild() {
+  const int li = layer_->currentIndex();
+  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) {
+    planMap_->data()->clear();
+    costMap_->data()->clear();
+    marginalPlot_->graph(0)->data()->clear();
+    marginalPlot_->graph(1)->data()->clear();
+    stats_->clear();
+    order_.clear();
+    note_->setVisible(true);
+    for (QCustomPlot* p : plots()) p->replot();
+    return;
+  }
+  const LayerResult& l = outcome_->layers[size_t(li)];
+  const int nA = int(l.plan.rows()), nB = int(l.plan.cols());
+  order_ = reorder_->isChecked() ? MatrixDisplay::diagonalOrder(l.plan)
+                                 : MatrixDisplay::identityOrder(nA);
+  const bool downsampled = nA > kMaxDisplay || nB > kMaxDisplay;
+  note_->setVisible(downsampled);
+  if (downsampled)
+    note_->setText(tr("This layer is %1×%2: the heatmaps show block maxima (plan) and block "
+                      "means (cost) at %3×%4; the read-out and exports use the exact values.")
+                       .arg(nA)
+                       .arg(nB)
+                       .arg(std::min(nA, kMaxDisplay))
+                       .arg(std::min(nB, kMaxDisplay)));
+
+  auto fill = [&](QCPColorMap* map, const Eigen::MatrixXd& exact, bool blockMax) {
+    Eigen::MatrixXd shown =
+        MatrixDisplay::displayMatrix(exact, order_, kMaxDisplay, kMaxDisplay, blockMax);
+    const int rows = int(shown.rows()), cols = int(shown.cols());
+    map->data()->setSize(cols, rows);
+    map->data()->setRange(QCPRange(0, std::max(1, nB - 1)), QCPRange(0, std::max(1, nA - 1)));
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) map->data()->setCell(c, r, shown(r, c));
+    map->rescaleDataRange(true);
+    if (map->dataRange().size() <= 0)
+      map->setDataRange(QCPRange(map->dataRange().lower, map->dataRange().lower + 1));
+  };
+  if (nA > 0 && nB > 0) {
+    fill(planMap_, l.plan, true);
+    if (l.cost.rows() == nA && l.cost.cols() == nB)
+      fill(costMap_, l.cost, false);
+    else
+      costMap_->data()->clear();
+  }
+  // A plan with mass >= 0 starts its scale at 0 so empty cells are white.
+  planMap_->setDataRange(QCPRange(0, std::max(1e-300, planMap_->dataRange().upper)));
+  for (QCustomPlot* p : {planPlot_, costPlot_}) {
+    p->xAxis->setRange(-0.5, nB - 0.5);
+    p->yAxis->setRange(-0.5, nA - 0.5);
+  }
+
+  QVector<double> xs, mus, nus, xb;
+  for (int k = 0; k < int(l.mu.size()); ++k) {
+    xs << k;
+    mus << l.mu(order_.empty() || k >= int(order_.size()) ? k : order_[size_t(k)]);
+  }
+  for (int k = 0; k < int(l.nu.size()); ++k) {
+    xb << k;
+    nus << l.nu(k);
+  }
+  marginalPlot_->graph(0)->setData(xs, mus, true);
+  marginalPlot_->graph(1)->setData(xb, nus, true);
+  marginalPlot_->rescaleAxes();
+  const QCPRange yr = marginalPlot_->yAxis->range();
+  marginalPlot_->yAxis->setRange(0, yr.upper > 0 ? yr.upper * 1.25 : 1);
+
+  const double maxEntropy = std::log(double(std::max(1, std::max(nA, nB))));
+  QString status;
+  switch (l.status) {
+    case ot::Status::Optimal:
+      status = tr("optimal");
+      break;
+    case ot::Status::Converged:
+      status = tr("converged");
+      break;
+    case ot::Status::IterationLimit:
+      status = tr("iteration limit reached");
+      break;
+    case ot::Status::Infeasible:
+      status = tr("infeasible");
+      break;
+    case ot::Status::InvalidInput:
+      status = tr("invalid input");
+      break;
+  }
+  QString kind = l.identity ? tr("output layer kept in place (identity plan, no OT solved)")
+                 : l.reused ? tr("map reused from an earlier layer writing the same neurons")
+                            : tr("solved: %1, %2 iterations, %3 s")
+                                  .arg(status)
+                                  .arg(l.iterations)
+                                  .arg(l.seconds, 0, 'f', 3);
+  stats_->setText(
+      tr("<b>%1</b> — %2 A neurons × %3 B neurons<br>"
+         "OT cost ⟨T, M⟩: <b>%4</b><br>"
+         "Entropy of T: <b>%5</b> (a permutation: %6; uniform: %7)<br>"
+         "Mass on each row's best match: <b>%8 %</b><br>%9")
+          .arg(QString::fromStdString(l.name))
+          .arg(nA)
+          .arg(nB)
+          .arg(l.otCost, 0, 'g', 6)
+          .arg(l.entropy, 0, 'f', 3)
+          .arg(std::log(double(std::max(1, nA))), 0, 'f', 3)
+          .arg(std::log(double(std::max(1, nA))) + std::log(double(std::max(1, nB))), 0, 'f', 3)
+          .arg(100.0 * l.massOnBest, 0, 'f', 1)
+          .arg(kind));
+  Q_UNUSED(maxEntropy);
+  for (QCustomPlot* p : plots()) p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString PlanHeatmapView::readout(double x, double y) const {
+  const int li = layer_->currentIndex();
+  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) return {};
+  const LayerResult& l = outcome_->layers[size_t(li)];
+  const int j = int(std::lround(x)), k = int(std::lround(y));
+  if (j < 0 || j >= l.plan.cols() || k < 0 || k >= l.plan.rows() || k >= int(order_.size()))
+    return {};
+  const int i = order_[size_t(k)];
+  QString text = QString("%1: i = %2 (A), j = %3 (B)   mass T[i,j] = %4   (%5 % of row i)")
+                     .arg(QString::fromStdString(l.name))
+                     .arg(i)
+                     .arg(j)
+                     .arg(l.plan(i, j), 0, 'g', 6)
+                     .arg(l.mu(i) > 0 ? 100.0 * l.plan(i, j) / l.mu(i) : 0.0, 0, 'f', 1);
+  if (l.cost.rows() == l.plan.rows() && l.cost.cols() == l.plan.cols())
+    text += QString("   cost M[i,j] = %1").arg(l.cost(i, j), 0, 'g', 6);
+  return text;
+}
+
+void PlanHeatmapView::onHover(QMouseEvent* event, QCustomPlot* plot) {
+  const double x = plot->xAxis->pixelToCoord(event->position().x());
+  const double y = plot->yAxis->pixelToCoord(event->position().y());
+  const QString text = readout(x, y);
+  if (!text.isEmpty()) readout_->setText(text);
+}
+
+}  // namespace otfuse::ui

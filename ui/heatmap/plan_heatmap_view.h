@@ -1,0 +1,67 @@
+#pragma once
+// The transport-plan view: for the layer chosen in the selector, the plan T (rows = A's
+// neurons, columns = B's) as a heatmap with a color scale, the ground cost matrix beside it in
+// the same row order, the marginals mu and nu below, and the layer's statistics. Rows can be
+// reordered so the matching shows as a diagonal. Matrices larger than kMaxDisplay per side are
+// block-downsampled for display (block maximum for plans, mean for costs); the hover read-out
+// always uses the exact values. Holds the outcome by shared pointer. UI thread only.
+#include <QWidget>
+
+#include <vector>
+
+#include "worker/studio_types.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QCustomPlot;
+class QCPColorMap;
+class QCPColorScale;
+class QMouseEvent;
+
+namespace otfuse::ui {
+
+class PlanHeatmapView : public QWidget {
+  Q_OBJECT
+ public:
+  static constexpr int kMaxDisplay = 512;
+
+  explicit PlanHeatmapView(QWidget* parent = nullptr);
+
+  void setOutcome(OutcomePtr outcome);
+  OutcomePtr outcome() const { return outcome_; }
+  void setCurrentLayer(int index);
+  int currentLayer() const;
+  void setReorder(bool diagonal);
+  bool reorder() const;
+
+  /// The color maps as drawn (tests compare their cells with the core's plan).
+  QCPColorMap* planMap() const { return planMap_; }
+  QCPColorMap* costMap() const { return costMap_; }
+  /// Display row k shows A's neuron rowOrder()[k].
+  const std::vector<int>& rowOrder() const { return order_; }
+  /// Read-out text for plot coordinates (x = B's neuron, y = display row), "" outside.
+  QString readout(double x, double y) const;
+  QList<QCustomPlot*> plots() const;
+
+ private:
+  void rebuild();
+  void onHover(QMouseEvent* event, QCustomPlot* plot);
+
+  OutcomePtr outcome_;
+  std::vector<int> order_;
+  QComboBox* layer_;
+  QCheckBox* reorder_;
+  QLabel* stats_;
+  QLabel* readout_;
+  QLabel* note_;
+  QCustomPlot* planPlot_;
+  QCustomPlot* costPlot_;
+  QCustomPlot* marginalPlot_;
+  QCPColorMap* planMap_;
+  QCPColorMap* costMap_;
+  QCPColorScale* planScale_;
+  QCPColorScale* costScale_;
+};
+
+}  // namespace otfuse::ui

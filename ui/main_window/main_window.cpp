@@ -1,0 +1,589 @@
+#include "main_window/main_window.h"
+
+#include <qcustomplot.h>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+
+#include "curves/curves_view.h"
+#include "heatmap/plan_heatmap_view.h"
+#include "matching/neuron_matching_view.h"
+#include "models_panel/models_panel.h"
+#include "otfuse/error.h"
+#include "results/results_view.h"
+#include "settings/settings_form.h"
+
+namespace otfuse::ui {
+
+namespace {
+constexpr int kMaxRecent = 10;
+const char* kModelFilter = "Models (*.pt *.pth *.checkpoint *.tar *.zip);;All files (*)";
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("OTFuse Studio"));
+  setObjectName("OTFuseStudioMainWindow");
+  controller_ = new EngineController(this);
+
+  models_ = new ModelsPanel;
+  auto* modelsDock = new QDockWidget(tr("Models"), this);
+  modelsDock->setObjectName("modelsDock");
+  modelsDock->setWidget(models_);
+  addDockWidget(Qt::LeftDockWidgetArea, modelsDock);
+
+  settings_ = new SettingsForm;
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(settings_);
+  scroll->setWidgetResizable(true);
+  auto* settingsDock = new QDockWidget(tr("Settings"), this);
+  settingsDock->setObjectName("settingsDock");
+  settingsDock->setWidget(scroll);
+  addDockWidget(Qt::LeftDockWidgetArea, settingsDock);
+  tabifyDockWidget(modelsDock, settingsDock);
+  modelsDock->raise();
+
+  tabs_ = new QTabWidget;
+  results_ = new ResultsView;
+  heatmap_ = new PlanHeatmapView;
+  matching_ = new NeuronMatchingView;
+  curves_ = new CurvesView;
+  tabs_->addTab(results_, tr("Results"));
+  tabs_->addTab(heatmap_, tr("Transport plans"));
+  tabs_->addTab(matching_, tr("Neuron matching"));
+  tabs_->addTab(curves_, tr("Accuracy curves"));
+  setCentralWidget(tabs_);
+
+  status_ = new QLabel(tr("Ready."));
+  progress_ = new QProgressBar;
+  progress_->setMaximumWidth(260);
+  progress_->setVisible(false);
+  cancelButton_ = new QPushButton(tr("Cancel"));
+  cancelButton_->setToolTip(tr("Stop the running computation (Esc)."));
+  cancelButton_->setVisible(false);
+  statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancelButton_);
+  connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancelJobs);
+
+  createActions();
+  connectController();
+  connect(models_, &ModelsPanel::openRequested, this, [this](const QStringList& paths) {
+    if (paths.isEmpty()) {
+      QSettings s;
+      const QStringList files = QFileDialog::getOpenFileNames(
+          this, tr("Open models"), s.value("lastDir").toString(), tr(kModelFilter));
+      if (!files.isEmpty()) s.setValue("lastDir", QFileInfo(files.first()).absolutePath());
+      openFiles(files);
+    } else {
+      openFiles(paths);
+    }
+  });
+  connect(models_, &ModelsPanel::pairChanged, this, &MainWindow::updateActions);
+  connect(curves_, &CurvesView::computeRequested, this,
+          [this](const QString& which) { computeCurves(which); });
+  resize(1440, 900);
+  restoreState();
+  updateActions();
+}
+
+MainWindow::~MainWindow() {
+  controller_->shutdown();
+}
+
+void MainWindow::createActions() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QToolBar* tools = addToolBar(tr("Main"));
+  tools->setObjectName("mainToolBar");
+  tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+
+  QAction* open = file->addAction(tr("&Open models…"), this, [this] {
+    QSettings s;
+    const QStringList files = QFileDialog::getOpenFileNames(
+        this, tr("Open models"), s.value("lastDir").toString(), tr(kModelFilter));
+    if (!files.isEmpty()) s.setValue("lastDir", QFileInfo(files.first()).absolutePath());
+    openFiles(files);
+  });
+  open->setShortcut(QKeySequence::Open);
+  recentMenu_ = file->addMenu(tr("Open &recent"));
+  file->addSeparator();
+  QAction* openSess = file->addAction(tr("Open &session…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), QString(),
+                                                      tr("Sessions (*.otfuse.json *.json)"));
+    if (!path.isEmpty()) openSession(path);
+  });
+  openSess->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+  QAction* saveSess = file->addAction(tr("&Save session…"), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save session"), "session.otfuse.json", tr("Sessions (*.otfuse.json *.json)"));
+    if (!path.isEmpty()) saveSession(path);
+  });
+  saveSess->setShortcut(QKeySequence::Save);
+  file->addSeparator();
+  exportModelAction_ = file->addAction(tr("Export fused &model…"), this, &MainWindow::exportModel);
+  exportModelAction_->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
+  exportReportAction_ =
+      file->addAction(tr("Export run &report (JSON)…"), this, &MainWindow::exportReport);
+  exportReportAction_->setShortcut(QKeySequence(tr("Ctrl+E")));
+  exportPlansAction_ = file->addAction(tr("Export &plans (CSV)…"), this, &MainWindow::exportPlans);
+  QAction* exportPlot =
+      file->addAction(tr("Export plots of this &view (PNG/PDF)…"), this, &MainWindow::exportPlot);
+  exportPlot->setShortcut(QKeySequence(tr("Ctrl+P")));
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  runAction_ = run->addAction(tr("&Run fusion"), this, [this] { runFusion(); });
+  runAction_->setShortcut(QKeySequence(tr("Ctrl+R")));
+  runAction_->setToolTip(
+      tr("Fuse the chosen pair and evaluate A, B, ensemble, vanilla and "
+         "OT fusion (Ctrl+R)."));
+  QAction* curves =
+      run->addAction(tr("Compute accuracy &curves"), this, [this] { computeCurves("all"); });
+  curves->setShortcut(QKeySequence(tr("Ctrl+L")));
+  cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
+  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
+  QAction* demo = help->addAction(tr("Run the MNIST &demo"), this, &MainWindow::runDemo);
+  demo->setShortcut(QKeySequence(tr("Ctrl+D")));
+  help->addAction(tr("&About OTFuse Studio"), this, [this] {
+    QMessageBox::about(this, tr("About OTFuse Studio"),
+                       tr("<b>OTFuse Studio</b><br>Model fusion via optimal transport "
+                          "(Singh &amp; Jaggi, 2020): fuse two networks, inspect the transport "
+                          "plans, neuron matchings and accuracy curves."));
+  });
+
+  tools->addAction(open);
+  tools->addAction(runAction_);
+  tools->addAction(curves);
+  tools->addAction(cancelAction_);
+  tools->addSeparator();
+  tools->addAction(demo);
+  addAction(cancelAction_);
+  rebuildRecentMenu();
+}
+
+void MainWindow::connectController() {
+  connect(controller_, &EngineController::jobStarted, this, [this](int job, JobKind kind) {
+    runningKinds_.insert(job, kind);
+    QString what = jobKindName(kind);
+    if (kind == JobKind::LoadModel || kind == JobKind::Evaluate) {
+      const QString path = loadJobs_.value(job, evalJobs_.value(job));
+      what += " " + QFileInfo(path).fileName();
+    }
+    setStatus(what + "…");
+    progress_->setVisible(true);
+    progress_->setRange(0, 0);
+    cancelButton_->setVisible(true);
+  });
+  connect(controller_, &EngineController::progress, this, [this](int job, const Progress& p) {
+    const JobKind kind = runningKinds_.value(job, JobKind::Fusion);
+    QString text = jobKindName(kind) + ": " + QString::fromStdString(p.stage);
+    if (p.total > 0) text += QString(" (%1/%2)").arg(p.done).arg(p.total);
+    if (!p.message.empty()) text += " — " + QString::fromStdString(p.message);
+    setStatus(text);
+    if (p.total > 0) {
+      progress_->setRange(0, int(std::min<long long>(p.total, 1 << 30)));
+      progress_->setValue(int(std::min<long long>(p.done, 1 << 30)));
+    }
+    if (evalJobs_.contains(job))
+      models_->setEvaluationProgress(evalJobs_.value(job), p.done, p.total);
+  });
+  connect(controller_, &EngineController::modelLoaded, this,
+          [this](int, const QString& path, ModelPtr model) {
+            models_->addModel(path, model);
+            addRecent(path);
+            const StudioSettings s = settings_->settings();
+            const int job = controller_->submitEvaluate(path, model, s.datasetFor(*model),
+                                                        s.dataDir.toStdString());
+            evalJobs_.insert(job, path);
+            if (!autoRunPaths_.isEmpty()) {
+              bool all = true;
+              for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
+              if (all) {
+                const QStringList paths = models_->paths();
+                models_->setPair(int(paths.indexOf(autoRunPaths_.value(0))),
+                                 int(paths.indexOf(autoRunPaths_.value(1))));
+                autoRunPaths_.clear();
+                runFusion();
+              }
+            }
+            updateActions();
+          });
+  connect(controller_, &EngineController::modelEvaluated, this,
+          [this](int, const QString& path, const Score& score) { models_->setScore(path, score); });
+  connect(controller_, &EngineController::fusionFinished, this, [this](int, OutcomePtr outcome) {
+    outcome_ = outcome;
+    results_->setSummary(outcome->summary);
+    heatmap_->setOutcome(outcome);
+    matching_->setOutcome(outcome, lastRequest_.a, lastRequest_.b);
+    const auto& acc = outcome->summary.accuracy;
+    auto fused = acc.find("fused");
+    setStatus(fused != acc.end()
+                  ? tr("Fusion done: OT fusion %1 % test accuracy.").arg(fused->second, 0, 'f', 2)
+                  : tr("Fusion done."));
+    if (showPlansWhenDone_) {
+      tabs_->setCurrentWidget(heatmap_);
+      showPlansWhenDone_ = false;
+    }
+    updateActions();
+    emit fusionShown();
+  });
+  connect(controller_, &EngineController::curvePoint, this,
+          [this](int, const QString& curve, const QString& series, const CurvePoint& p) {
+            curves_->addPoint(curve, series, p);
+          });
+  connect(controller_, &EngineController::demoReady, this, [this](int, const QStringList& paths) {
+    showPlansWhenDone_ = true;
+    openFiles(paths, true);
+  });
+  connect(controller_, &EngineController::jobFailed, this,
+          [this](int job, JobKind kind, const QString& message) {
+            if (kind == JobKind::Evaluate) {
+              models_->setScoreError(evalJobs_.value(job), message);
+              setStatus(tr("Could not compute the test accuracy: %1").arg(message));
+              return;
+            }
+            if (kind == JobKind::LoadModel) {
+              autoRunPaths_.removeAll(loadJobs_.value(job));
+              reportError(tr("Could not open the model"),
+                          tr("Opening %1 failed:\n\n%2").arg(loadJobs_.value(job), message));
+              return;
+            }
+            if (curveJobs_.contains(job))
+              curves_->setStatus(curveJobs_.value(job), tr("Failed: %1").arg(message));
+            reportError(tr("%1 failed").arg(jobKindName(kind)), message);
+          });
+  connect(controller_, &EngineController::jobCancelled, this, [this](int job, JobKind kind) {
+    if (kind == JobKind::Evaluate) models_->setScoreError(evalJobs_.value(job), tr("cancelled"));
+    if (curveJobs_.contains(job)) curves_->setStatus(curveJobs_.value(job), tr("Cancelled."));
+    setStatus(tr("%1 cancelled.").arg(jobKindName(kind)));
+  });
+  connect(controller_, &EngineController::jobFinished, this, [this](int job, JobKind kind) {
+    if (curveJobs_.contains(job) && kind != JobKind::Fusion) {
+      const QString curve = curveJobs_.value(job);
+      if (!curves_
+               ->points(curve, curve == "interpolation" ? "aligned"
+                               : curve == "progressive" ? "progressive"
+                                                        : "sinkhorn")
+               .isEmpty())
+        curves_->setStatus(curve, tr("Done."));
+    }
+    loadJobs_.remove(job);
+    evalJobs_.remove(job);
+    curveJobs_.remove(job);
+    runningKinds_.remove(job);
+    if (job == fusionJob_) fusionJob_ = -1;
+    updateActions();
+  });
+  connect(controller_, &EngineController::idle, this, [this] {
+    progress_->setVisible(false);
+    cancelButton_->setVisible(false);
+    if (status_->text().endsWith("…")) setStatus(tr("Ready."));
+  });
+}
+
+void MainWindow::setStatus(const QString& text) {
+  status_->setText(text);
+}
+QString MainWindow::statusText() const {
+  return status_->text();
+}
+
+void MainWindow::reportError(const QString& title, const QString& message) {
+  setStatus(title + ": " + message.section('\n', 0, 0));
+  emit errorReported(title, message);
+  if (errorHandler_)
+    errorHandler_(title, message);
+  else
+    QMessageBox::critical(this, title, message);
+}
+
+void MainWindow::updateActions() {
+  const bool pairOk = models_->incompatibility().isEmpty();
+  runAction_->setEnabled(pairOk && fusionJob_ < 0);
+  const bool haveOutcome = bool(outcome_);
+  exportModelAction_->setEnabled(haveOutcome && outcome_->fused);
+  exportPlansAction_->setEnabled(haveOutcome);
+  exportReportAction_->setEnabled(haveOutcome);
+}
+
+void MainWindow::openFiles(const QStringList& paths, bool runWhenLoaded) {
+  if (runWhenLoaded) autoRunPaths_.clear();
+  for (const QString& p : paths) {
+    const QString path = QFileInfo(p).absoluteFilePath();
+    if (runWhenLoaded) autoRunPaths_ << path;
+    if (models_->model(path)) continue;
+    const int job = controller_->submitLoad(path);
+    loadJobs_.insert(job, path);
+  }
+  if (runWhenLoaded && autoRunPaths_.size() >= 2) {
+    bool all = true;
+    for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
+    if (all) {  // already open
+      const QStringList open = models_->paths();
+      models_->setPair(int(open.indexOf(autoRunPaths_.value(0))),
+                       int(open.indexOf(autoRunPaths_.value(1))));
+      autoRunPaths_.clear();
+      runFusion();
+    }
+  } else if (runWhenLoaded) {
+    autoRunPaths_.clear();
+  }
+}
+
+bool MainWindow::currentRequest(FusionRequest* request, const QString& what) {
+  const QString why = models_->incompatibility();
+  if (!why.isEmpty()) {
+    reportError(tr("Cannot %1").arg(what), why);
+    return false;
+  }
+  *request = settings_->settings().request(models_->first(), models_->second());
+  return true;
+}
+
+int MainWindow::runFusion() {
+  if (fusionJob_ >= 0) return fusionJob_;
+  FusionRequest request;
+  if (!currentRequest(&request, tr("run the fusion"))) return -1;
+  lastRequest_ = request;
+  fusionJob_ = controller_->submitFusion(request);
+  setStatus(tr("Fusion queued…"));
+  updateActions();
+  return fusionJob_;
+}
+
+int MainWindow::computeCurves(const QString& which) {
+  FusionRequest request;
+  if (!currentRequest(&request, tr("compute the curves"))) return -1;
+  request.evaluate = false;
+  int job = -1;
+  auto submit = [&](const QString& curve) {
+    curves_->clearCurve(curve);
+    curves_->setStatus(curve, tr("Computing…"));
+    if (curve == "interpolation")
+      job = controller_->submitInterpolation(request, curves_->interpolationPoints());
+    else if (curve == "progressive")
+      job = controller_->submitProgressive(request);
+    else
+      job = controller_->submitEpsilon(request, curves_->epsilonFrom(), curves_->epsilonTo(),
+                                       curves_->epsilonPoints());
+    curveJobs_.insert(job, curve);
+  };
+  for (const char* c : {"interpolation", "progressive", "epsilon"})
+    if (which == "all" || which == c) submit(c);
+  return job;
+}
+
+void MainWindow::cancelJobs() {
+  if (!controller_->isBusy()) return;
+  controller_->cancelAll();
+  autoRunPaths_.clear();
+  setStatus(tr("Cancelling…"));
+}
+
+void MainWindow::runDemo() {
+  const QString cache =
+      QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/demo-models";
+  QDir().mkpath(cache);
+  controller_->submitDemo(cache.toStdString(), settings_->settings().dataDir.toStdString());
+  setStatus(tr("Preparing the demo models (trained once, then cached in %1)…").arg(cache));
+}
+
+void MainWindow::saveSession(const QString& path) {
+  SessionFile s;
+  s.models = models_->paths();
+  s.first = models_->firstIndex();
+  s.second = models_->secondIndex();
+  s.settings = settings_->settings();
+  s.settings.interpolationPoints = curves_->interpolationPoints();
+  s.settings.epsilonFrom = curves_->epsilonFrom();
+  s.settings.epsilonTo = curves_->epsilonTo();
+  s.settings.epsilonPoints = curves_->epsilonPoints();
+  if (outcome_) s.results = outcome_->summary;
+  try {
+    s.save(path);
+    setStatus(tr("Session saved to %1.").arg(path));
+  } catch (const std::exception& e) {
+    reportError(tr("Could not save the session"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::openSession(const QString& path) {
+  try {
+    SessionFile s = SessionFile::load(path);
+    settings_->setSettings(s.settings);
+    curves_->setRanges(s.settings.interpolationPoints, s.settings.epsilonFrom, s.settings.epsilonTo,
+                       s.settings.epsilonPoints);
+    if (s.results) results_->setSummary(*s.results);
+    openFiles(s.models);
+    // The pair is restored once the files are loaded (they load in order).
+    const int first = s.first, second = s.second;
+    auto conn = std::make_shared<QMetaObject::Connection>();
+    *conn = connect(controller_, &EngineController::modelLoaded, this,
+                    [this, conn, first, second, n = s.models.size()] {
+                      if (models_->count() >= n) {
+                        models_->setPair(first, second);
+                        disconnect(*conn);
+                      }
+                    });
+    setStatus(tr("Session %1 opened.").arg(path));
+  } catch (const std::exception& e) {
+    reportError(tr("Could not open the session"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::exportModel() {
+  if (!outcome_ || !outcome_->fused) return;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export fused model"), "fused.pt",
+                                                    tr("PyTorch state_dict (*.pt)"));
+  if (path.isEmpty()) return;
+  try {
+    saveModel(outcome_->fused, path.toStdString());
+    setStatus(tr("Fused model saved to %1 (loadable with torch.load).").arg(path));
+  } catch (const std::exception& e) {
+    reportError(tr("Could not save the fused model"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::exportPlans() {
+  if (!outcome_) return;
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the plan CSV files"));
+  if (dir.isEmpty()) return;
+  try {
+    const auto files = writePlansCsv(dir.toStdString(), outcome_->layers);
+    setStatus(tr("%1 plan files written to %2.").arg(files.size()).arg(dir));
+  } catch (const std::exception& e) {
+    reportError(tr("Could not write the plans"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::exportReport() {
+  if (!outcome_) return;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export run report"), "report.json",
+                                                    tr("JSON (*.json)"));
+  if (path.isEmpty()) return;
+  try {
+    writeFileAtomically(path.toStdString(),
+                        reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true));
+    setStatus(tr("Report written to %1.").arg(path));
+  } catch (const std::exception& e) {
+    reportError(tr("Could not write the report"), QString::fromStdString(e.what()));
+  }
+}
+
+QList<QCustomPlot*> MainWindow::currentPlots() const {
+  QWidget* w = tabs_->currentWidget();
+  if (w == results_) return results_->plots();
+  if (w == heatmap_) return heatmap_->plots();
+  if (w == curves_) return curves_->plots();
+  return {};
+}
+
+void MainWindow::exportPlot() {
+  const QList<QCustomPlot*> plots = currentPlots();
+  QString selectedFilter;
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Export plots"), "plot.png",
+                                   tr("PNG image (*.png);;PDF document (*.pdf)"), &selectedFilter);
+  if (path.isEmpty()) return;
+  QFileInfo info(path);
+  const bool pdf = info.suffix().compare("pdf", Qt::CaseInsensitive) == 0;
+  QStringList written;
+  if (plots.isEmpty()) {  // the matching view: grab the widget
+    const QString out = info.path() + "/" + info.completeBaseName() + ".png";
+    if (tabs_->currentWidget()->grab().save(out)) written << out;
+  }
+  for (int i = 0; i < plots.size(); ++i) {
+    const QString out = i == 0 ? path
+                               : info.path() + "/" + info.completeBaseName() +
+                                     QString("-%1.").arg(i + 1) + (pdf ? "pdf" : "png");
+    const bool ok = pdf ? plots[i]->savePdf(out) : plots[i]->savePng(out, 0, 0, 2.0);
+    if (ok) written << out;
+  }
+  if (written.isEmpty())
+    reportError(tr("Could not export the plots"), tr("Writing %1 failed.").arg(path));
+  else
+    setStatus(tr("Exported %1.").arg(written.join(", ")));
+}
+
+QStringList MainWindow::saveScreenshots(const QString& dir) {
+  QDir().mkpath(dir);
+  QStringList files;
+  const QList<QPair<QWidget*, QString>> views = {
+      {results_, "results"}, {heatmap_, "heatmap"}, {matching_, "matching"}, {curves_, "curves"}};
+  QWidget* keep = tabs_->currentWidget();
+  for (const auto& [widget, name] : views) {
+    tabs_->setCurrentWidget(widget);
+    QApplication::processEvents();
+    for (QCustomPlot* p : results_->plots() + heatmap_->plots() + curves_->plots()) p->replot();
+    curves_->replotIfDirty();
+    const QString file = dir + "/studio-" + name + ".png";
+    if (grab().save(file)) files << file;
+  }
+  tabs_->setCurrentWidget(keep);
+  const QString panel = dir + "/models-panel.png";
+  if (QWidget* dock = models_->parentWidget(); dock && dock->grab().save(panel)) files << panel;
+  return files;
+}
+
+void MainWindow::addRecent(const QString& path) {
+  QSettings s;
+  QStringList recent = s.value("recentFiles").toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  s.setValue("recentFiles", recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const QStringList recent = QSettings().value("recentFiles").toStringList();
+  for (const QString& path : recent)
+    recentMenu_->addAction(path, this, [this, path] { openFiles({path}); });
+  recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::restoreState() {
+  QSettings s;
+  if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
+  if (s.contains("window/state")) QMainWindow::restoreState(s.value("window/state").toByteArray());
+  const StudioSettings settings = StudioSettings::load(s);
+  settings_->setSettings(settings);
+  curves_->setRanges(settings.interpolationPoints, settings.epsilonFrom, settings.epsilonTo,
+                     settings.epsilonPoints);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  StudioSettings settings = settings_->settings();
+  settings.interpolationPoints = curves_->interpolationPoints();
+  settings.epsilonFrom = curves_->epsilonFrom();
+  settings.epsilonTo = curves_->epsilonTo();
+  settings.epsilonPoints = curves_->epsilonPoints();
+  settings.save(s);
+  controller_->shutdown();  // cancel, quit, wait: a running job stops at its next check
+  event->accept();
+}
+
+}  // namespace otfuse::ui

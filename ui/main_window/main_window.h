@@ -1,0 +1,131 @@
+#pragma once
+// OTFuse Studio's main window: the models panel and settings form as docks, the results,
+// transport-plan, neuron-matching and curves views as tabs, a status bar with a progress bar
+// and a Cancel button. Owns the EngineController (the worker thread); all engine work is
+// submitted there and results arrive as its signals. UI thread only.
+//
+// Errors (a file that cannot be read, an incompatible pair, a failed run) go to the error
+// handler, by default a modal message box naming what failed and where; tests install their
+// own handler. Closing the window cancels any running job and waits for the worker.
+#include <QHash>
+#include <QMainWindow>
+
+#include <functional>
+
+#include "main_window/session_file.h"
+#include "worker/engine_controller.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
+class QCustomPlot;
+
+namespace otfuse::ui {
+
+class CurvesView;
+class ModelsPanel;
+class NeuronMatchingView;
+class PlanHeatmapView;
+class ResultsView;
+class SettingsForm;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  using ErrorHandler = std::function<void(const QString& title, const QString& message)>;
+
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Opens model files in the background. With `runWhenLoaded`, runs the fusion of the first
+  /// two of them as soon as they are all loaded.
+  void openFiles(const QStringList& paths, bool runWhenLoaded = false);
+  /// Runs fusion + evaluation of the chosen pair; returns the job id, or -1 (error reported).
+  int runFusion();
+  /// "interpolation", "progressive", "epsilon" or "all"; returns the last job id or -1.
+  int computeCurves(const QString& which);
+  /// Cancels every queued and running job (direct store to their atomic flags).
+  void cancelJobs();
+  /// Trains or reuses the demo models, opens them, fuses them and shows the heatmaps.
+  void runDemo();
+
+  void saveSession(const QString& path);
+  void openSession(const QString& path);
+
+  /// Renders every view to PNG files in `dir` (created if needed); returns the files.
+  QStringList saveScreenshots(const QString& dir);
+
+  void setErrorHandler(ErrorHandler handler) { errorHandler_ = std::move(handler); }
+  /// Reports an error through the handler (and the status bar).
+  void reportError(const QString& title, const QString& message);
+
+  EngineController* controller() const { return controller_; }
+  ModelsPanel* modelsPanel() const { return models_; }
+  SettingsForm* settingsForm() const { return settings_; }
+  ResultsView* resultsView() const { return results_; }
+  PlanHeatmapView* heatmapView() const { return heatmap_; }
+  NeuronMatchingView* matchingView() const { return matching_; }
+  CurvesView* curvesView() const { return curves_; }
+  QTabWidget* tabs() const { return tabs_; }
+  OutcomePtr outcome() const { return outcome_; }
+  /// The request of the last fusion started.
+  const FusionRequest& lastRequest() const { return lastRequest_; }
+  QString statusText() const;
+
+ signals:
+  /// A fusion outcome reached every view.
+  void fusionShown();
+  void errorReported(const QString& title, const QString& message);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createActions();
+  void connectController();
+  void setStatus(const QString& text);
+  void addRecent(const QString& path);
+  void rebuildRecentMenu();
+  bool currentRequest(FusionRequest* request, const QString& what);
+  QList<QCustomPlot*> currentPlots() const;
+  void exportModel();
+  void exportPlans();
+  void exportReport();
+  void exportPlot();
+  void updateActions();
+  void restoreState();
+
+  EngineController* controller_;
+  ModelsPanel* models_;
+  SettingsForm* settings_;
+  ResultsView* results_;
+  PlanHeatmapView* heatmap_;
+  NeuronMatchingView* matching_;
+  CurvesView* curves_;
+  QTabWidget* tabs_;
+  QLabel* status_;
+  QProgressBar* progress_;
+  QPushButton* cancelButton_;
+  QMenu* recentMenu_ = nullptr;
+  QAction* runAction_ = nullptr;
+  QAction* cancelAction_ = nullptr;
+  QAction* exportModelAction_ = nullptr;
+  QAction* exportPlansAction_ = nullptr;
+  QAction* exportReportAction_ = nullptr;
+
+  OutcomePtr outcome_;
+  FusionRequest lastRequest_;
+  int fusionJob_ = -1;
+  QHash<int, QString> loadJobs_;   // job -> path
+  QHash<int, QString> evalJobs_;   // job -> path
+  QHash<int, QString> curveJobs_;  // job -> curve
+  QHash<int, JobKind> runningKinds_;
+  QStringList autoRunPaths_;
+  bool showPlansWhenDone_ = false;
+  ErrorHandler errorHandler_;
+};
+
+}  // namespace otfuse::ui

@@ -1,0 +1,93 @@
+#include "main_window/session_file.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "otfuse/error.h"
+
+namespace otfuse::ui {
+
+namespace {
+QJsonObject mapToJson(const std::map<std::string, double>& m) {
+  QJsonObject o;
+  for (const auto& [k, v] : m) o[QString::fromStdString(k)] = v;
+  return o;
+}
+std::map<std::string, double> mapFromJson(const QJsonObject& o) {
+  std::map<std::string, double> m;
+  for (auto it = o.begin(); it != o.end(); ++it)
+    if (it.value().isDouble()) m[it.key().toStdString()] = it.value().toDouble();
+  return m;
+}
+}  // namespace
+
+void SessionFile::save(const QString& path) const {
+  QJsonObject root;
+  root["format"] = "otfuse-studio-session";
+  root["version"] = 1;
+  root["models"] = QJsonArray::fromStringList(models);
+  root["first"] = first;
+  root["second"] = second;
+  root["settings"] = settings.toJson();
+  if (results) {
+    QJsonObject r;
+    r["architecture"] = QString::fromStdString(results->architecture);
+    r["dataset"] = QString::fromStdString(results->dataset);
+    QJsonArray ms;
+    for (const auto& m : results->models) ms.append(QString::fromStdString(m));
+    r["models"] = ms;
+    r["accuracy"] = mapToJson(results->accuracy);
+    r["loss"] = mapToJson(results->loss);
+    r["fusionSeconds"] = results->fusionSeconds;
+    r["evaluationSeconds"] = results->evaluationSeconds;
+    r["samples"] = results->samples;
+    r["seed"] = QString::number(results->seed);
+    root["results"] = r;
+  }
+  writeFileAtomically(path.toStdString(), QJsonDocument(root).toJson().toStdString());
+}
+
+SessionFile SessionFile::load(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly))
+    throw FileError(path.toStdString(),
+                    "cannot open the session file: " + file.errorString().toStdString());
+  if (file.size() > 64 * 1024 * 1024)
+    throw FileError(path.toStdString(), "too large for a session file");
+  QJsonParseError error{};
+  const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+  if (doc.isNull())
+    throw FileError(path.toStdString(), "not valid JSON (" + error.errorString().toStdString() +
+                                            " at offset " + std::to_string(error.offset) + ")");
+  const QJsonObject root = doc.object();
+  if (root.value("format").toString() != "otfuse-studio-session")
+    throw FileError(path.toStdString(),
+                    "not an OTFuse Studio session (missing \"format\": "
+                    "\"otfuse-studio-session\")");
+  SessionFile s;
+  for (const QJsonValue& v : root.value("models").toArray()) s.models << v.toString();
+  s.first = root.value("first").toInt(0);
+  s.second = root.value("second").toInt(1);
+  s.settings = StudioSettings::fromJson(root.value("settings").toObject());
+  if (root.contains("results")) {
+    const QJsonObject r = root.value("results").toObject();
+    FusionSummary sum;
+    sum.architecture = r.value("architecture").toString().toStdString();
+    sum.dataset = r.value("dataset").toString().toStdString();
+    for (const QJsonValue& v : r.value("models").toArray())
+      sum.models.push_back(v.toString().toStdString());
+    sum.accuracy = mapFromJson(r.value("accuracy").toObject());
+    sum.loss = mapFromJson(r.value("loss").toObject());
+    sum.fusionSeconds = r.value("fusionSeconds").toDouble();
+    sum.evaluationSeconds = r.value("evaluationSeconds").toDouble();
+    sum.samples = r.value("samples").toInt();
+    sum.seed = r.value("seed").toString().toULongLong();
+    sum.options = s.settings.options;
+    s.results = sum;
+  }
+  return s;
+}
+
+}  // namespace otfuse::ui

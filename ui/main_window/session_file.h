@@ -1,0 +1,31 @@
+#pragma once
+// A saved session: the model files, the chosen pair, the settings and the last results
+// summary, as one JSON file:
+//   {"format": "otfuse-studio-session", "version": 1, "models": [paths], "first": i,
+//    "second": j, "settings": {...}, "results": {"architecture", "dataset", "models",
+//    "accuracy": {key: %}, "loss": {key: ce}, "fusionSeconds", "evaluationSeconds"}}
+// Results are a summary only; plans are recomputed by running the fusion again.
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+#include "otfuse/fusion/report.h"
+#include "settings/studio_settings.h"
+
+namespace otfuse::ui {
+
+class SessionFile {
+ public:
+  QStringList models;
+  int first = 0, second = 1;
+  StudioSettings settings;
+  std::optional<FusionSummary> results;
+
+  /// Written atomically; throws otfuse::FileError naming the path.
+  void save(const QString& path) const;
+  /// Throws otfuse::FileError naming the path and the problem.
+  static SessionFile load(const QString& path);
+};
+
+}  // namespace otfuse::ui

@@ -1,0 +1,58 @@
+#pragma once
+// The neuron-matching view: a layer selector, the bipartite drawing of that layer's plan, a
+// read-out of the selected neuron's partners, and, for the first layer, the incoming weights of
+// A's selected neuron, of its matched B neuron and of the fused neuron as images side by side
+// (blue negative, white zero, red positive; each image scaled to its own largest |weight|).
+// UI thread only.
+#include <QImage>
+#include <QWidget>
+
+#include "matching/bipartite_view.h"
+#include "worker/studio_types.h"
+
+class QComboBox;
+class QLabel;
+
+namespace otfuse::ui {
+
+class NeuronMatchingView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit NeuronMatchingView(QWidget* parent = nullptr);
+
+  /// `a` was aligned onto the anchor `b`; the outcome's fused model is in B's neuron order.
+  void setOutcome(OutcomePtr outcome, ModelPtr a, ModelPtr b);
+  void setCurrentLayer(int index);
+  int currentLayer() const;
+  /// Selects A's neuron `i` (as if clicked).
+  void selectNeuron(int i);
+  BipartiteView* bipartite() const { return bipartite_; }
+  /// The images shown (null images when not available), and why not.
+  QImage imageA() const { return imageA_; }
+  QImage imageB() const { return imageB_; }
+  QImage imageFused() const { return imageFused_; }
+  QString imageNote() const;
+
+  /// Renders a weight image (rows x cols) with a diverging color map.
+  static QImage weightImage(const Eigen::MatrixXf& weights);
+
+ private:
+  void rebuild();
+  void onSelected(BipartiteView::Side side, int index);
+
+  OutcomePtr outcome_;
+  ModelPtr a_, b_;
+  QComboBox* layer_;
+  BipartiteView* bipartite_;
+  QLabel* detail_;
+  QLabel* imageNote_;
+  QLabel* picA_;
+  QLabel* picB_;
+  QLabel* picFused_;
+  QLabel* capA_;
+  QLabel* capB_;
+  QLabel* capFused_;
+  QImage imageA_, imageB_, imageFused_;
+};
+
+}  // namespace otfuse::ui

@@ -1,0 +1,194 @@
+#include "results/results_view.h"
+
+#include <qcustomplot.h>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <cmath>
+#include <limits>
+
+namespace otfuse::ui {
+
+namespace {
+QString rowLabel(const QString& key, const FusionSummary* s) {
+  auto model = [&](int i) {
+    QString name = s && int(s->models.size()) > i
+                       ? QFileInfo(QString::fromStdString(s->models[size_t(i)])).fileName()
+                       : QString();
+    return name.isEmpty() ? QString() : QString(" (%1)").arg(name);
+  };
+  if (key == "model_0") return QObject::tr("Model A, aligned") + model(0);
+  if (key == "model_1") return QObject::tr("Model B, anchor") + model(1);
+  if (key == "ensemble") return QObject::tr("Prediction ensemble");
+  if (key == "vanilla") return QObject::tr("Vanilla average");
+  return QObject::tr("OT fusion");
+}
+QString shortLabel(const QString& key) {
+  if (key == "model_0") return QObject::tr("A");
+  if (key == "model_1") return QObject::tr("B");
+  if (key == "ensemble") return QObject::tr("Ensemble");
+  if (key == "vanilla") return QObject::tr("Vanilla avg.");
+  return QObject::tr("OT fusion");
+}
+QColor barColor(const QString& key) {
+  if (key == "fused") return QColor(33, 113, 181);
+  if (key == "vanilla") return QColor(230, 85, 13);
+  if (key == "ensemble") return QColor(117, 107, 177);
+  return QColor(150, 150, 150);
+}
+}  // namespace
+
+const QStringList& ResultsView::keys() {
+  static const QStringList k{"model_0", "model_1", "ensemble", "vanilla", "fused"};
+  return k;
+}
+
+ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  auto* top = new QHBoxLayout;
+  table_ = new QTableWidget(int(keys().size()), 2);
+  table_->setHorizontalHeaderLabels({tr("Test accuracy (%)"), tr("Test loss")});
+  QStringList rows;
+  for (const QString& k : keys()) rows << rowLabel(k, nullptr);
+  table_->setVerticalHeaderLabels(rows);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->setToolTip(
+      tr("The paper's Table 1 row for this pair: parents, prediction ensemble, "
+         "vanilla averaging and OT fusion."));
+  table_->setMinimumWidth(420);
+  table_->setMaximumHeight(190);
+  top->addWidget(table_, 3);
+  info_ = new QLabel(tr("Run a fusion (Ctrl+R) to fill this table."));
+  info_->setWordWrap(true);
+  info_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  top->addWidget(info_, 2);
+  layout->addLayout(top);
+
+  auto* charts = new QHBoxLayout;
+  auto makeChart = [](const QString& title, const QString& yLabel) {
+    auto* plot = new QCustomPlot;
+    plot->setMinimumSize(320, 260);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(
+        0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold)));
+    plot->yAxis->setLabel(yLabel);
+    plot->xAxis->grid()->setVisible(false);
+    return plot;
+  };
+  accuracyChart_ = makeChart(tr("Test accuracy"), tr("accuracy (%)"));
+  lossChart_ = makeChart(tr("Test loss (cross-entropy)"), tr("loss"));
+  charts->addWidget(accuracyChart_);
+  charts->addWidget(lossChart_);
+  layout->addLayout(charts, 1);
+  clear();
+}
+
+QList<QCustomPlot*> ResultsView::plots() const {
+  return {accuracyChart_, lossChart_};
+}
+
+void ResultsView::clear() {
+  for (int r = 0; r < table_->rowCount(); ++r)
+    for (int c = 0; c < 2; ++c) table_->setItem(r, c, new QTableWidgetItem(QStringLiteral("—")));
+  fillChart(accuracyChart_, {}, true);
+  fillChart(lossChart_, {}, false);
+}
+
+void ResultsView::setSummary(const FusionSummary& s) {
+  QStringList rows;
+  for (const QString& k : keys()) rows << rowLabel(k, &s);
+  table_->setVerticalHeaderLabels(rows);
+  for (int r = 0; r < keys().size(); ++r) {
+    const std::string key = keys()[r].toStdString();
+    auto put = [&](int col, const std::map<std::string, double>& m, int digits) {
+      auto it = m.find(key);
+      auto* item = new QTableWidgetItem(it == m.end() ? tr("not computed")
+                                                      : QString::number(it->second, 'f', digits));
+      if (it != m.end()) item->setData(Qt::UserRole, it->second);  // exact value
+      item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      if (key == "fused") {
+        QFont f = item->font();
+        f.setBold(true);
+        item->setFont(f);
+      }
+      table_->setItem(r, col, item);
+    };
+    put(0, s.accuracy, 2);
+    put(1, s.loss, 4);
+  }
+  const FusionOptions& o = s.options;
+  QString solver =
+      o.solver == Solver::Exact ? tr("exact OT") : tr("Sinkhorn, ε = %1").arg(o.epsilon);
+  info_->setText(
+      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
+         "Fusion took %9 s; evaluating the fused model %10 s.")
+          .arg(QString::fromStdString(s.architecture), QString::fromStdString(s.dataset),
+               QString::fromStdString(toString(o.mode)), solver,
+               QString::fromStdString(ot::toString(o.metric)),
+               QString::fromStdString(ot::toString(o.normalization)))
+          .arg(o.t)
+          .arg(o.mode == AlignMode::Activations
+                   ? tr(" · %1 samples, seed %2").arg(s.samples).arg(qulonglong(s.seed))
+                   : QString())
+          .arg(s.fusionSeconds, 0, 'f', 2)
+          .arg(s.evaluationSeconds, 0, 'f', 2));
+  fillChart(accuracyChart_, s.accuracy, true);
+  fillChart(lossChart_, s.loss, false);
+}
+
+double ResultsView::tableAccuracy(const QString& key) const {
+  const int r = int(keys().indexOf(key));
+  QTableWidgetItem* item = r < 0 ? nullptr : table_->item(r, 0);
+  QVariant v = item ? item->data(Qt::UserRole) : QVariant();
+  return v.isValid() ? v.toDouble() : std::numeric_limits<double>::quiet_NaN();
+}
+
+double ResultsView::tableLoss(const QString& key) const {
+  const int r = int(keys().indexOf(key));
+  QTableWidgetItem* item = r < 0 ? nullptr : table_->item(r, 1);
+  QVariant v = item ? item->data(Qt::UserRole) : QVariant();
+  return v.isValid() ? v.toDouble() : std::numeric_limits<double>::quiet_NaN();
+}
+
+void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, double>& values,
+                            bool percent) {
+  plot->clearPlottables();
+  plot->clearItems();
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  double maxValue = 0;
+  for (int i = 0; i < keys().size(); ++i) {
+    const QString key = keys()[i];
+    ticker->addTick(i + 1, shortLabel(key));
+    auto it = values.find(key.toStdString());
+    if (it == values.end() || !std::isfinite(it->second)) continue;
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setWidth(0.6);
+    bars->setPen(Qt::NoPen);
+    bars->setBrush(barColor(key));
+    bars->addData(i + 1, it->second);
+    maxValue = std::max(maxValue, it->second);
+    auto* label = new QCPItemText(plot);
+    label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+    label->position->setCoords(i + 1, it->second);
+    label->setText(percent ? QString::number(it->second, 'f', 2)
+                           : QString::number(it->second, 'f', 3));
+    label->setFont(QFont(plot->font().family(), 8));
+    label->setPadding(QMargins(0, 0, 0, 2));
+  }
+  plot->xAxis->setTicker(ticker);
+  plot->xAxis->setRange(0.4, keys().size() + 0.6);
+  plot->yAxis->setRange(0, percent ? 108 : std::max(0.1, maxValue * 1.2));
+  if (percent) {
+    QSharedPointer<QCPAxisTickerFixed> fixed(new QCPAxisTickerFixed);
+    fixed->setTickStep(20);
+    plot->yAxis->setTicker(fixed);
+  }
+  plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace otfuse::ui

@@ -1,0 +1,43 @@
+#pragma once
+// The run's results: the paper's Table-1 row (model A, model B, prediction ensemble, vanilla
+// average, OT fusion) as a table of test accuracy and loss, two bar charts of the same numbers,
+// and the run's settings and timings. UI thread only.
+#include <QWidget>
+
+#include <map>
+#include <string>
+
+#include "otfuse/fusion/report.h"
+
+class QCustomPlot;
+class QLabel;
+class QTableWidget;
+
+namespace otfuse::ui {
+
+class ResultsView : public QWidget {
+  Q_OBJECT
+ public:
+  /// Row order of the table and the charts, with the summary keys they show.
+  static const QStringList& keys();  // model_0, model_1, ensemble, vanilla, fused
+
+  explicit ResultsView(QWidget* parent = nullptr);
+
+  void setSummary(const FusionSummary& summary);
+  void clear();
+  /// The table as shown (for tests): accuracy of `key`, NaN if absent.
+  double tableAccuracy(const QString& key) const;
+  double tableLoss(const QString& key) const;
+  QTableWidget* table() const { return table_; }
+  QList<QCustomPlot*> plots() const;
+
+ private:
+  void fillChart(QCustomPlot* plot, const std::map<std::string, double>& values, bool percent);
+
+  QTableWidget* table_;
+  QLabel* info_;
+  QCustomPlot* accuracyChart_;
+  QCustomPlot* lossChart_;
+};
+
+}  // namespace otfuse::ui

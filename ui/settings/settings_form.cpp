@@ -1,0 +1,204 @@
+#include "settings/settings_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+
+namespace otfuse::ui {
+
+namespace {
+QComboBox* combo(const QStringList& labels, const QStringList& values, const QString& tip) {
+  auto* c = new QComboBox;
+  for (int i = 0; i < labels.size(); ++i) c->addItem(labels[i], values[i]);
+  c->setToolTip(tip);
+  return c;
+}
+void selectData(QComboBox* c, const QString& value) {
+  int i = c->findData(value);
+  if (i >= 0) c->setCurrentIndex(i);
+}
+}  // namespace
+
+SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
+  auto* form = new QFormLayout(this);
+  form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+
+  mode_ = combo({tr("Weights"), tr("Activations")}, {"weights", "activations"},
+                tr("Align neurons by comparing their incoming weights (weights) or their "
+                   "responses to sample inputs (activations)."));
+  form->addRow(tr("Alignment mode"), mode_);
+
+  solver_ = combo({tr("Exact OT"), tr("Sinkhorn (entropic)")}, {"exact", "sinkhorn"},
+                  tr("Exact optimal transport gives a hard matching; Sinkhorn gives a blurred, "
+                     "soft one controlled by epsilon."));
+  form->addRow(tr("Solver"), solver_);
+
+  epsilon_ = new QDoubleSpinBox;
+  epsilon_->setDecimals(4);
+  epsilon_->setRange(0.0001, 1000.0);
+  epsilon_->setSingleStep(0.01);
+  epsilon_->setToolTip(
+      tr("Sinkhorn's entropic regularization in cost units: larger values "
+         "spread each neuron's mass over more partners."));
+  form->addRow(tr("Sinkhorn ε"), epsilon_);
+
+  metric_ = combo({tr("Euclidean"), tr("Squared Euclidean"), tr("Cosine")},
+                  {"euclidean", "sqeuclidean", "cosine"},
+                  tr("Ground cost between two neurons' weight or activation vectors."));
+  form->addRow(tr("Ground metric"), metric_);
+
+  normalization_ = combo({tr("None"), tr("Max"), tr("Mean"), tr("Median"), tr("log(1+x)")},
+                         {"none", "max", "mean", "median", "log1p"},
+                         tr("Rescales the cost matrix before solving (the paper uses none)."));
+  form->addRow(tr("Cost normalization"), normalization_);
+
+  marginals_ =
+      combo({tr("Uniform"), tr("L1 importance"), tr("L2 importance")}, {"uniform", "l1", "l2"},
+            tr("How much mass each neuron carries: equal for all, or proportional to "
+               "the norm of its weights."));
+  form->addRow(tr("Neuron marginals"), marginals_);
+
+  samples_ = new QSpinBox;
+  samples_->setRange(1, 100000);
+  samples_->setToolTip(
+      tr("Number of training images whose activations are compared (activations mode)."));
+  form->addRow(tr("Activation samples"), samples_);
+
+  seed_ = new QSpinBox;
+  seed_->setRange(0, 1 << 30);
+  seed_->setToolTip(tr("Random seed choosing the activation samples, for reproducible runs."));
+  form->addRow(tr("Seed"), seed_);
+
+  anchor_ = combo({tr("Second model (B)"), tr("First model (A)")}, {"second", "first"},
+                  tr("The anchor keeps its neuron order; the other model is aligned onto it."));
+  form->addRow(tr("Anchor"), anchor_);
+
+  t_ = new QDoubleSpinBox;
+  t_->setDecimals(2);
+  t_->setRange(0.0, 1.0);
+  t_->setSingleStep(0.05);
+  t_->setToolTip(tr("Weight of the anchor in the average: fused = (1 - t) aligned + t anchor."));
+  form->addRow(tr("Anchor weight t"), t_);
+
+  dataset_ = combo({tr("From the models (MNIST/CIFAR-10)"), tr("MNIST"), tr("Fashion-MNIST"),
+                    tr("CIFAR-10"), tr("Image folder…")},
+                   {"", "mnist", "fashion-mnist", "cifar10", "folder"},
+                   tr("Test set for the accuracies, and source of the activation samples."));
+  form->addRow(tr("Dataset"), dataset_);
+
+  auto* folderRow = new QWidget;
+  auto* folderLayout = new QHBoxLayout(folderRow);
+  folderLayout->setContentsMargins(0, 0, 0, 0);
+  folder_ = new QLineEdit;
+  folder_->setPlaceholderText(tr("root with train/ and test/ class folders"));
+  folder_->setToolTip(tr("An image folder root/{train,test}/<class>/*.png|jpg."));
+  auto* browse = new QPushButton(tr("…"));
+  browse->setToolTip(tr("Choose the image folder."));
+  folderLayout->addWidget(folder_);
+  folderLayout->addWidget(browse);
+  form->addRow(tr("Image folder"), folderRow);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    QString dir = QFileDialog::getExistingDirectory(this, tr("Image folder"), folder_->text());
+    if (!dir.isEmpty()) folder_->setText(dir);
+  });
+
+  dataDir_ = new QLineEdit;
+  dataDir_->setPlaceholderText(tr("default ($OTFUSE_DATA_DIR or ~/.local/share/otfuse)"));
+  dataDir_->setToolTip(tr("Folder holding the datasets; empty uses the default location."));
+  form->addRow(tr("Data folder"), dataDir_);
+
+  probabilityEnsemble_ = new QCheckBox(tr("Average probabilities"));
+  probabilityEnsemble_->setToolTip(
+      tr("The ensemble averages softmax probabilities instead of "
+         "log-probabilities (the paper's rule)."));
+  form->addRow(tr("Ensemble"), probabilityEnsemble_);
+
+  otOutput_ = new QCheckBox(tr("Also align the output layer"));
+  otOutput_->setToolTip(
+      tr("Solve OT on the output layer too instead of keeping classes in "
+         "place (the reference implementation does)."));
+  form->addRow(tr("Output layer"), otOutput_);
+
+  auto* reset = new QPushButton(tr("Paper defaults"));
+  reset->setToolTip(tr("Restore the settings of the paper's MNIST experiment."));
+  form->addRow(QString(), reset);
+  connect(reset, &QPushButton::clicked, this, [this] { resetToDefaults(); });
+
+  setSettings(StudioSettings{});
+
+  for (QComboBox* c : {mode_, solver_, metric_, normalization_, marginals_, anchor_, dataset_})
+    connect(c, &QComboBox::currentIndexChanged, this, [this] {
+      updateEnabled();
+      emit changed();
+    });
+  for (QDoubleSpinBox* s : {epsilon_, t_})
+    connect(s, &QDoubleSpinBox::valueChanged, this, &SettingsForm::changed);
+  for (QSpinBox* s : {samples_, seed_})
+    connect(s, &QSpinBox::valueChanged, this, &SettingsForm::changed);
+  for (QLineEdit* e : {folder_, dataDir_})
+    connect(e, &QLineEdit::textChanged, this, &SettingsForm::changed);
+  for (QCheckBox* c : {probabilityEnsemble_, otOutput_})
+    connect(c, &QCheckBox::toggled, this, &SettingsForm::changed);
+}
+
+void SettingsForm::updateEnabled() {
+  epsilon_->setEnabled(solver_->currentData().toString() == "sinkhorn");
+  const bool acts = mode_->currentData().toString() == "activations";
+  samples_->setEnabled(acts);
+  seed_->setEnabled(acts);
+  folder_->parentWidget()->setEnabled(dataset_->currentData().toString() == "folder");
+}
+
+StudioSettings SettingsForm::settings() const {
+  StudioSettings s = hidden_;
+  s.options.mode = parseAlignMode(mode_->currentData().toString().toStdString());
+  s.options.solver = parseSolver(solver_->currentData().toString().toStdString());
+  s.options.epsilon = epsilon_->value();
+  s.options.metric = ot::parseMetric(metric_->currentData().toString().toStdString());
+  s.options.normalization =
+      ot::parseNormalization(normalization_->currentData().toString().toStdString());
+  s.options.marginals = parseMarginals(marginals_->currentData().toString().toStdString());
+  s.options.t = t_->value();
+  s.options.otOutputLayer = otOutput_->isChecked();
+  s.samples = samples_->value();
+  s.seed = quint64(seed_->value());
+  s.anchorIsSecond = anchor_->currentData().toString() == "second";
+  const QString ds = dataset_->currentData().toString();
+  s.dataset =
+      ds == "folder" ? (folder_->text().isEmpty() ? QString() : "folder:" + folder_->text()) : ds;
+  s.dataDir = dataDir_->text();
+  s.probabilityEnsemble = probabilityEnsemble_->isChecked();
+  return s;
+}
+
+void SettingsForm::setSettings(const StudioSettings& s) {
+  hidden_ = s;
+  selectData(mode_, QString::fromStdString(toString(s.options.mode)));
+  selectData(solver_, QString::fromStdString(toString(s.options.solver)));
+  epsilon_->setValue(s.options.epsilon);
+  selectData(metric_, QString::fromStdString(ot::toString(s.options.metric)));
+  selectData(normalization_, QString::fromStdString(ot::toString(s.options.normalization)));
+  selectData(marginals_, QString::fromStdString(toString(s.options.marginals)));
+  t_->setValue(s.options.t);
+  otOutput_->setChecked(s.options.otOutputLayer);
+  samples_->setValue(s.samples);
+  seed_->setValue(int(s.seed));
+  selectData(anchor_, s.anchorIsSecond ? "second" : "first");
+  if (s.dataset.startsWith("folder:")) {
+    selectData(dataset_, "folder");
+    folder_->setText(s.dataset.mid(7));
+  } else {
+    selectData(dataset_, s.dataset);
+  }
+  dataDir_->setText(s.dataDir);
+  probabilityEnsemble_->setChecked(s.probabilityEnsemble);
+  updateEnabled();
+}
+
+}  // namespace otfuse::ui

@@ -1,0 +1,34 @@
+#include "worker/studio_types.h"
+
+namespace otfuse::ui {
+
+QString jobKindName(JobKind kind) {
+  switch (kind) {
+    case JobKind::LoadModel:
+      return QStringLiteral("Loading model");
+    case JobKind::Evaluate:
+      return QStringLiteral("Evaluating model");
+    case JobKind::Fusion:
+      return QStringLiteral("Fusion");
+    case JobKind::Interpolation:
+      return QStringLiteral("Interpolation curve");
+    case JobKind::Progressive:
+      return QStringLiteral("Progressive alignment curve");
+    case JobKind::Epsilon:
+      return QStringLiteral("Sinkhorn epsilon curve");
+    case JobKind::Demo:
+      return QStringLiteral("Preparing demo models");
+  }
+  return QStringLiteral("Job");
+}
+
+void registerStudioMetaTypes() {
+  qRegisterMetaType<otfuse::ModelPtr>();
+  qRegisterMetaType<otfuse::Score>();
+  qRegisterMetaType<otfuse::CurvePoint>();
+  qRegisterMetaType<otfuse::Progress>();
+  qRegisterMetaType<otfuse::ui::OutcomePtr>();
+  qRegisterMetaType<otfuse::ui::JobKind>();
+}
+
+}  // namespace otfuse::ui
