@@ -93,7 +93,7 @@ Architecture makeMnistCnn() {
   a.layers.push_back(conv("conv1", 1, 16, 5, true, -1, 0));
   a.layers.push_back(conv("conv2", 16, 32, 5, true, 0, 1));
   a.layers[0].padding = a.layers[1].padding = 0;  // 28 -> 24 -> pool 12 -> 8 -> pool 4
-  a.layers.push_back(linear("fc1", 32 * 16, 100, true, 1, 2, 16));
+  a.layers.push_back(linear("fc1", 32, 100, true, 1, 2, 16));  // 32 channels x 4x4
   a.layers.push_back(linear("fc2", 100, 10, true, 2, -1));
   a.numGroups = 3;
   return a;
