@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <QtTest>
+#include <ctime>
 
 #include "core/data_fixtures.h"
 #include "otfuse/data/dataset.h"
@@ -609,8 +610,13 @@ class TestData : public QObject {
     if (!otfuse::findDataset("mnist", dir).found) {
       QSKIP(qPrintable(QString("MNIST not found in %1 (scripts/fetch_mnist.sh)").arg(dir.c_str())));
     }
+    QElapsedTimer timer;
+    timer.start();
+    const std::clock_t cpu0 = std::clock();
     const auto train = otfuse::loadDataset("mnist", Split::Train, dir);
     const auto test = otfuse::loadDataset("mnist", Split::Test, dir);
+    qInfo("MNIST train+test loaded in %lld ms wall, %.0f ms CPU (informative, not asserted)",
+          timer.elapsed(), 1000.0 * double(std::clock() - cpu0) / CLOCKS_PER_SEC);
     QCOMPARE(train.images.sizes().vec(), (std::vector<int64_t>{60000, 1, 28, 28}));
     QCOMPARE(test.images.sizes().vec(), (std::vector<int64_t>{10000, 1, 28, 28}));
     QCOMPARE((long long)train.labels[0].item<int64_t>(), 5LL);
@@ -620,6 +626,41 @@ class TestData : public QObject {
     const auto x = train.normalized();
     QVERIFY(std::abs(x.mean().item<double>()) < 0.01);
     QVERIFY(std::abs(x.std().item<double>() - 1.0) < 0.01);
+  }
+
+  // End to end: the built `otfuse` CLI imports a small image folder and lists it.
+  void cliImportAndList() {
+    const QString exe = OTFUSE_BINARY_DIR "/app/otfuse";
+    if (!QFileInfo(exe).isExecutable()) QSKIP("the otfuse CLI is not built (target otfuse)");
+    QTemporaryDir tmp;
+    const fs::path base = tmp.path().toStdString();
+    writeFolder(base / "img", kCifarNames, 1, 32, 32, 3, false);
+    const QString dataDir = QString::fromStdString((base / "data").string());
+    auto run = [&](QStringList args, int expectedCode) {
+      QProcess p;
+      p.start(exe, args);
+      if (!p.waitForFinished(120000)) return QString("timeout");
+      const QString out = p.readAllStandardOutput() + p.readAllStandardError();
+      if (p.exitCode() != expectedCode) {
+        return QString("exit code %1, expected %2: %3")
+            .arg(p.exitCode())
+            .arg(expectedCode)
+            .arg(out);
+      }
+      return out;
+    };
+    QString out = run({"data", "list", "--data-dir", dataDir}, 0);
+    QVERIFY2(out.contains(QRegularExpression("cifar10 +missing")), qPrintable(out));
+    out = run({"data", "import", "cifar10", QString::fromStdString((base / "img").string()),
+               "--data-dir", dataDir},
+              0);
+    QVERIFY2(out.contains("10 train, 10 test"), qPrintable(out));
+    out = run({"data", "list", "--data-dir", dataDir}, 0);
+    QVERIFY2(out.contains(QRegularExpression("cifar10 +found +10 +10 ")), qPrintable(out));
+    out = run({"data", "import", "cifar10", dataDir + "/nothing", "--data-dir", dataDir}, 1);
+    QVERIFY2(out.contains("nothing: not found"), qPrintable(out));
+    out = run({"data", "--help"}, 0);
+    QVERIFY2(out.contains("import cifar10 PATH"), qPrintable(out));
   }
 
   void sharedJpegImport() {

@@ -65,15 +65,13 @@ std::string findIdxFile(const std::string& dir, const std::string& base) {
   return "";
 }
 
-at::Tensor readIdxImages(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = readFileBytes(path);
-  const auto dims = parseHeader(path, bytes.data(), bytes.size(), 3);
-  const std::uint64_t count = dims[0], rows = dims[1], cols = dims[2];
+// Checks the three dimensions of an idx3 header against the bytes available after it.
+void checkImageDims(const std::string& path, std::uint64_t count, std::uint64_t rows,
+                    std::uint64_t cols, std::uint64_t available) {
   if (rows == 0 || cols == 0) {
     throw FileError(path, "invalid image size " + std::to_string(rows) + "x" +
                               std::to_string(cols) + " in the idx header");
   }
-  const std::uint64_t available = bytes.size() - 16;
   const std::uint64_t perImage = rows * cols;  // < 2^64: both factors < 2^32
   if (count > available / perImage) {
     throw FileError(path, "truncated: the header announces " + std::to_string(count) +
@@ -87,6 +85,35 @@ at::Tensor readIdxImages(const std::string& path) {
                               " (not an idx image file?)");
   }
   if (count == 0) throw FileError(path, "contains no images");
+}
+
+at::Tensor readIdxImages(const std::string& path) {
+  if (!isGzipFile(path)) {
+    // Uncompressed: validate the header against the file size, then read straight into the
+    // tensor (one pass over the data).
+    std::error_code ec;
+    const std::uint64_t fileSize = fs::file_size(path, ec);
+    if (ec) throw FileError(path, "file not found");
+    std::uint8_t header[16];
+    ByteStream stream(path);
+    const std::size_t got = stream.read(header, fileSize < 16 ? fileSize : 16);
+    const auto dims = parseHeader(path, header, got, 3);
+    checkImageDims(path, dims[0], dims[1], dims[2], fileSize - 16);
+    at::Tensor images =
+        at::empty({static_cast<long long>(dims[0]), 1, static_cast<long long>(dims[1]),
+                   static_cast<long long>(dims[2])},
+                  at::kByte);
+    const std::size_t n = static_cast<std::size_t>(fileSize - 16);
+    if (stream.read(images.data_ptr<std::uint8_t>(), n) != n) {
+      throw FileError(path, "truncated (the file shrank while being read)");
+    }
+    return images;
+  }
+  const std::vector<std::uint8_t> bytes = readFileBytes(path);
+  const auto dims = parseHeader(path, bytes.data(), bytes.size(), 3);
+  const std::uint64_t count = dims[0], rows = dims[1], cols = dims[2];
+  const std::uint64_t available = bytes.size() - 16;
+  checkImageDims(path, count, rows, cols, available);
   at::Tensor images = at::empty({static_cast<long long>(count), 1, static_cast<long long>(rows),
                                  static_cast<long long>(cols)},
                                 at::kByte);
