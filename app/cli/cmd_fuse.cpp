@@ -44,11 +44,11 @@ options:
 )";
 
 at::Tensor loadSamples(const std::string& path) {
-  Checkpoint ck = loadCheckpoint(path);
-  if (ck.state.size() != 1)
+  StateDict tensors = loadTensors(path);
+  if (tensors.size() != 1)
     throw FileError(path, "expected a single tensor of input samples [K, C, H, W], found " +
-                              std::to_string(ck.state.size()) + " tensors");
-  at::Tensor x = ck.state.begin()->second;
+                              std::to_string(tensors.size()) + " tensors");
+  at::Tensor x = tensors.begin()->second;
   if (x.dim() != 4) throw FileError(path, "the input samples must have shape [K, C, H, W]");
   return x.to(at::kFloat).contiguous();
 }

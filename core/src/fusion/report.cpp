@@ -21,6 +21,14 @@ std::string number(double v) {
   return buf;
 }
 
+// Summary values (accuracies, losses, seconds): 10 significant digits, so 96.31 prints as such.
+std::string shortNumber(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
 std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -44,7 +52,8 @@ std::string quoted(const std::string& s) {
 
 std::string object(const std::map<std::string, double>& m) {
   std::string out = "{";
-  for (const auto& [k, v] : m) out += (out.size() > 1 ? ", " : "") + quoted(k) + ": " + number(v);
+  for (const auto& [k, v] : m)
+    out += (out.size() > 1 ? ", " : "") + quoted(k) + ": " + shortNumber(v);
   return out + "}";
 }
 
@@ -81,8 +90,8 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
     << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed << "},\n";
   o << "  \"accuracy\": " << object(s.accuracy) << ",\n";
   o << "  \"loss\": " << object(s.loss) << ",\n";
-  o << "  \"seconds\": {\"fusion\": " << number(s.fusionSeconds)
-    << ", \"evaluation\": " << number(s.evaluationSeconds) << "}";
+  o << "  \"seconds\": {\"fusion\": " << shortNumber(s.fusionSeconds)
+    << ", \"evaluation\": " << shortNumber(s.evaluationSeconds) << "}";
   if (layers) {
     o << ",\n  \"layers\": [";
     for (size_t i = 0; i < (*layers).size(); ++i) {
@@ -93,7 +102,7 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
         << ", \"reused\": " << (r.reused ? "true" : "false")
         << ", \"status\": " << quoted(ot::toString(r.status)) << ", \"iterations\": " << r.iterations
         << ", \"ot_cost\": " << number(r.otCost) << ", \"entropy\": " << number(r.entropy)
-        << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << number(r.seconds);
+        << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << shortNumber(r.seconds);
       if (includeMatrices && r.plan.size() > 0) {
         o << ",\n    \"mu\": " << vectorJson(r.mu) << ",\n    \"nu\": " << vectorJson(r.nu)
           << ",\n    \"cost\": " << matrixJson(r.cost) << ",\n    \"plan\": " << matrixJson(r.plan);
