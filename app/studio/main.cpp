@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
       // Idle also happens between the demo's stages only if nothing was queued; wait for the
       // fusion unless it failed.
       if (!window.outcome() && exitCode == 0) return;
-      window.heatmapView()->setCurrentLayer(0);
+      // fc2 (200x200) reads well at screenshot size and keeps the PNG small.
+      window.heatmapView()->setCurrentLayer(
+          window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0);
       const QStringList saved = window.saveScreenshots(parser.value(screenshot));
       for (const QString& f : saved) std::printf("%s\n", qPrintable(f));
       app.exit(saved.isEmpty() ? 1 : exitCode);

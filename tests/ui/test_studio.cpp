@@ -250,6 +250,7 @@ class TestStudio : public QObject {
     QSignalSpy progress(c, &EngineController::progress);
     QSignalSpy cancelled(c, &EngineController::jobCancelled);
     QSignalSpy finished(c, &EngineController::fusionFinished);
+    QSignalSpy jobDone(c, &EngineController::jobFinished);
     const int job = window_->runFusion();
     QVERIFY(job > 0);
     QVERIFY2(waitFor(progress, 1, 60000), "the run reported no progress");
@@ -265,7 +266,9 @@ class TestStudio : public QObject {
     QVERIFY(finished.isEmpty());
     QVERIFY(errors_.isEmpty());
     // Still usable: a new run completes.
-    QVERIFY(waitForJob(c, job, 5000));
+    QVERIFY(waitFor(jobDone, 1, 5000));
+    QCOMPARE(jobDone.last().at(0).toInt(), job);
+    QVERIFY(!c->isBusy());
     const int again = window_->runFusion();
     QVERIFY(again > 0);
     QVERIFY2(waitFor(finished, 1, 300000), "a run after the cancel did not finish");

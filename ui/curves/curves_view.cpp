@@ -22,7 +22,7 @@ QCustomPlot* makePlot(const QString& title, const QString& xLabel, const QString
       0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold)));
   plot->xAxis->setLabel(xLabel);
   plot->yAxis->setLabel(yLabel);
-  plot->legend->setVisible(true);
+  plot->legend->setVisible(false);
   plot->legend->setFont(QFont(plot->font().family(), 8));
   plot->legend->setBrush(QColor(255, 255, 255, 220));
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -178,6 +178,9 @@ QCPGraph* CurvesView::graphFor(const QString& curve, const QString& series, bool
                       : curve == "progressive" ? progressive_
                                                : epsilon_;
   QCPGraph* g = plot->addGraph();
+  // Accuracy curves sit high: keep their legend at the bottom; loss curves sit low.
+  plot->axisRect()->insetLayout()->setInsetAlignment(
+      0, loss ? (Qt::AlignTop | Qt::AlignRight) : (Qt::AlignBottom | Qt::AlignRight));
   g->setName(seriesName(curve, series));
   g->setPen(QPen(seriesColor(series), 2));
   g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, seriesColor(series), Qt::white, 7));
@@ -281,7 +284,10 @@ void CurvesView::replotIfDirty() {
     QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
     if (ok) epsilon_->xAxis->setRange(kr.lower / 1.6, kr.upper * 1.6);
   }
-  for (QCustomPlot* p : plots()) p->replot();
+  for (QCustomPlot* p : plots()) {
+    p->legend->setVisible(p->graphCount() > 0);
+    p->replot();
+  }
 }
 
 }  // namespace otfuse::ui

@@ -108,8 +108,8 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
 
   auto* bottom = new QHBoxLayout;
   marginalPlot_ = new QCustomPlot;
-  marginalPlot_->setMinimumHeight(140);
-  marginalPlot_->setMaximumHeight(170);
+  marginalPlot_->setMinimumHeight(170);
+  marginalPlot_->setMaximumHeight(190);
   marginalPlot_->plotLayout()->insertRow(0);
   marginalPlot_->plotLayout()->addElement(
       0, 0,
@@ -124,6 +124,11 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   marginalPlot_->graph(1)->setPen(QPen(QColor(230, 85, 13), 1.5, Qt::DashLine));
   marginalPlot_->graph(1)->setLineStyle(QCPGraph::lsStepCenter);
   marginalPlot_->xAxis->setLabel(tr("neuron index (rows in display order)"));
+  marginalPlot_->yAxis->setLabel(tr("mass"));
+  marginalPlot_->yAxis->setNumberFormat("g");
+  marginalPlot_->yAxis->setNumberPrecision(2);
+  marginalPlot_->yAxis->ticker()->setTickCount(3);
+  marginalPlot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   marginalPlot_->legend->setVisible(true);
   marginalPlot_->legend->setFont(QFont(font().family(), 8));
   bottom->addWidget(marginalPlot_, 3);
@@ -240,9 +245,10 @@ void PlanHeatmapView::rebuild() {
   }
   marginalPlot_->graph(0)->setData(xs, mus, true);
   marginalPlot_->graph(1)->setData(xb, nus, true);
-  marginalPlot_->rescaleAxes();
-  const QCPRange yr = marginalPlot_->yAxis->range();
-  marginalPlot_->yAxis->setRange(0, yr.upper > 0 ? yr.upper * 1.25 : 1);
+  marginalPlot_->xAxis->setRange(-0.5, std::max(nA, nB) - 0.5);
+  const double top =
+      std::max(l.mu.size() ? l.mu.maxCoeff() : 0.0, l.nu.size() ? l.nu.maxCoeff() : 0.0);
+  marginalPlot_->yAxis->setRange(0, top > 0 ? top * 2.2 : 1);  // room for the legend
 
   const double maxEntropy = std::log(double(std::max(1, std::max(nA, nB))));
   QString status;

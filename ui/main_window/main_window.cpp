@@ -530,17 +530,21 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
   const QList<QPair<QWidget*, QString>> views = {
       {results_, "results"}, {heatmap_, "heatmap"}, {matching_, "matching"}, {curves_, "curves"}};
   QWidget* keep = tabs_->currentWidget();
+  const bool keepReorder = heatmap_->reorder();
+  heatmap_->setReorder(true);  // the matching reads best as a diagonal
   for (const auto& [widget, name] : views) {
     tabs_->setCurrentWidget(widget);
     QApplication::processEvents();
     for (QCustomPlot* p : results_->plots() + heatmap_->plots() + curves_->plots()) p->replot();
     curves_->replotIfDirty();
     const QString file = dir + "/studio-" + name + ".png";
-    if (grab().save(file)) files << file;
+    if (grab().save(file, "PNG", 0)) files << file;  // 0: smallest file
   }
   tabs_->setCurrentWidget(keep);
+  heatmap_->setReorder(keepReorder);
   const QString panel = dir + "/models-panel.png";
-  if (QWidget* dock = models_->parentWidget(); dock && dock->grab().save(panel)) files << panel;
+  if (QWidget* dock = models_->parentWidget(); dock && dock->grab().save(panel, "PNG", 0))
+    files << panel;
   return files;
 }
 

@@ -31,7 +31,7 @@ void BipartiteView::select(Side side, int index) {
 }
 
 QRectF BipartiteView::area() const {
-  return QRectF(60, 34, std::max(10, width() - 120), std::max(10, height() - 50));
+  return QRectF(70, 34, std::max(10, width() - 170), std::max(10, height() - 50));
 }
 
 QPointF BipartiteView::dotPosition(Side side, int index) const {
@@ -63,6 +63,7 @@ void BipartiteView::paintEvent(QPaintEvent*) {
 
   // Background links: light, opacity and width by mass.
   const double threshold = 0.05 * maxMass_;
+  p.setRenderHint(QPainter::Antialiasing, nA * nB < 4096);  // crisp, cheap lines when dense
   for (int i = 0; i < nA; ++i) {
     for (int j = 0; j < nB; ++j) {
       const double m = plan_(i, j);
@@ -74,6 +75,7 @@ void BipartiteView::paintEvent(QPaintEvent*) {
       p.drawLine(dotPosition(Side::A, i), dotPosition(Side::B, j));
     }
   }
+  p.setRenderHint(QPainter::Antialiasing, true);
   // Selected neuron's links: strong.
   if (selected_ >= 0) {
     const bool fromA = side_ == Side::A;

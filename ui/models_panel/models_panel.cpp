@@ -147,6 +147,7 @@ void ModelsPanel::clear() {
 void ModelsPanel::refreshList() {
   QSignalBlocker b0(list_), b1(first_), b2(second_);
   const int row = list_->currentRow();
+  const int firstRow = first_->currentIndex(), secondRow = second_->currentIndex();
   list_->clear();
   first_->clear();
   second_->clear();
@@ -161,6 +162,8 @@ void ModelsPanel::refreshList() {
     second_->addItem(parentAndName(e.path), e.path);
   }
   if (row >= 0 && row < list_->count()) list_->setCurrentRow(row);
+  if (firstRow >= 0 && firstRow < first_->count()) first_->setCurrentIndex(firstRow);
+  if (secondRow >= 0 && secondRow < second_->count()) second_->setCurrentIndex(secondRow);
 }
 
 void ModelsPanel::setPair(int first, int second) {
