@@ -2,10 +2,12 @@
 //   otfuse-studio [MODEL...]                 open models (two or more to fuse)
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
+#include <qcustomplot.h>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QSettings>
+#include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 #include <exception>
@@ -67,40 +69,61 @@ int main(int argc, char** argv) {
       *curvesStarted = true;
       window.computeCurves("all");
     });
-    QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&] {
-      // Idle also happens between the demo's stages only if nothing was queued; wait for the
-      // fusion unless it failed.
-      if (!window.outcome() && exitCode == 0) return;
+    // Stages: 0 = fusion and curves running; 1 = exact views saved, a Sinkhorn fusion running
+    // (its blurred plan is the teaching point next to the exact one).
+    auto stage = std::make_shared<int>(0);
+    QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&, stage] {
+      if (!window.outcome() && exitCode == 0) return;  // e.g. between the demo's stages
+      const QString dir = parser.value(screenshot);
       // fc2 (200x200) reads well at screenshot size and keeps the PNG small.
-      window.heatmapView()->setCurrentLayer(
-          window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0);
-      const QStringList saved = window.saveScreenshots(parser.value(screenshot));
-      for (const QString& f : saved) std::printf("%s\n", qPrintable(f));
-      app.exit(saved.isEmpty() ? 1 : exitCode);
+      const int layer = window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0;
+      if (*stage == 0) {
+        window.heatmapView()->setCurrentLayer(layer);
+        const QStringList saved = window.saveScreenshots(dir);
+        for (const QString& f : saved) std::printf("%s\n", qPrintable(f));
+        if (saved.isEmpty() || exitCode != 0 || !window.outcome()) {
+          app.exit(saved.isEmpty() ? 1 : exitCode);
+          return;
+        }
+        *stage = 1;
+        auto s = window.settingsForm()->settings();
+        s.options.solver = otfuse::Solver::Sinkhorn;
+        s.options.epsilon = 0.1;
+        window.settingsForm()->setSettings(s);
+        if (window.runFusion() < 0) app.exit(1);
+        return;
+      }
+      window.heatmapView()->setCurrentLayer(layer);
+      window.heatmapView()->setReorder(true);
+      window.tabs()->setCurrentWidget(window.heatmapView());
+      const QString file = dir + "/studio-heatmap-sinkhorn.png";
+      QApplication::processEvents();
+      for (QCustomPlot* p : window.heatmapView()->plots()) p->replot();
+      if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
+      app.exit(exitCode);
     });
-  }
-  window.show();
+    window.show();
 
-  if (parser.isSet(demo)) {
-    window.runDemo();
-  } else if (!files.isEmpty()) {
-    window.openFiles(files, shots);
-  } else if (!shots) {
-    QSettings settings;
-    if (!settings.value("firstStartOffered").toBool()) {
-      settings.setValue("firstStartOffered", true);
-      QTimer::singleShot(300, &window, [&window] {
-        if (QMessageBox::question(&window, QObject::tr("Welcome to OTFuse Studio"),
-                                  QObject::tr("Set up the MNIST demo? Two small networks are "
-                                              "trained once (a few minutes, then cached), "
-                                              "fused, and their transport plans shown.")) ==
-            QMessageBox::Yes)
-          window.runDemo();
-      });
+    if (parser.isSet(demo)) {
+      window.runDemo();
+    } else if (!files.isEmpty()) {
+      window.openFiles(files, shots);
+    } else if (!shots) {
+      QSettings settings;
+      if (!settings.value("firstStartOffered").toBool()) {
+        settings.setValue("firstStartOffered", true);
+        QTimer::singleShot(300, &window, [&window] {
+          if (QMessageBox::question(&window, QObject::tr("Welcome to OTFuse Studio"),
+                                    QObject::tr("Set up the MNIST demo? Two small networks are "
+                                                "trained once (a few minutes, then cached), "
+                                                "fused, and their transport plans shown.")) ==
+              QMessageBox::Yes)
+            window.runDemo();
+        });
+      }
+    } else {
+      std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
+      return 2;
     }
-  } else {
-    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
-    return 2;
+    return app.exec();
   }
-  return app.exec();
-}

@@ -84,6 +84,14 @@ class TestStudio : public QObject {
     if (!window_ || window_->modelsPanel()->count() < 2)
       QSKIP("the paper's models were not opened (see openPaperModels)");
   }
+  void requirePaperData() {
+    if (!QFile::exists(modelPath(0)) || !QFile::exists(modelPath(1)))
+      QSKIP(qPrintable("the paper's MNIST models are not available at " + modelPath(0)));
+    QString where;
+    if (!mnistAvailable(&where))
+      QSKIP(qPrintable("MNIST is not installed where the core looks for it (" + where +
+                       "); run ./run.sh build to download it"));
+  }
 
  private slots:
   void initTestCase() {
@@ -91,12 +99,6 @@ class TestStudio : public QObject {
     QCoreApplication::setOrganizationName("OTFuseTest");
     QCoreApplication::setApplicationName("test_studio");
     otfuse::initRuntime();
-    if (!QFile::exists(modelPath(0)) || !QFile::exists(modelPath(1)))
-      QSKIP(qPrintable("the paper's MNIST models are not available at " + modelPath(0)));
-    QString where;
-    if (!mnistAvailable(&where))
-      QSKIP(qPrintable("MNIST is not installed where the core looks for it (" + where +
-                       "); run ./run.sh build to download it"));
     window_ = std::make_unique<MainWindow>();
     window_->setErrorHandler([this](const QString& title, const QString& message) {
       errors_ << title + ": " + message;
@@ -112,7 +114,42 @@ class TestStudio : public QObject {
     window_.reset();
   }
 
+  // Needs no data: a layer larger than the display limit is block-downsampled for display
+  // while the read-out keeps the exact values; the diagonal order undoes a permutation.
+  void largePlanIsDownsampledForDisplayOnly() {
+    const int n = 1500;
+    auto outcome = std::make_shared<FusionOutcome>();
+    LayerResult l;
+    l.name = "big";
+    l.plan = ot::Matrix::Zero(n, n);
+    l.cost = ot::Matrix::Constant(n, n, 1.0);
+    for (int i = 0; i < n; ++i) {
+      const int j = (i * 7 + 3) % n;  // a permutation (7 and 1500 are coprime)
+      l.plan(i, j) = 1.0 / n;
+      l.cost(i, j) = 0.25 + 1e-6 * i;
+    }
+    l.mu = ot::Vector::Constant(n, 1.0 / n);
+    l.nu = ot::Vector::Constant(n, 1.0 / n);
+    outcome->layers.push_back(l);
+    PlanHeatmapView view;
+    view.resize(900, 700);
+    view.setOutcome(outcome);
+    QCPColorMapData* data = view.planMap()->data();
+    QCOMPARE(data->keySize(), PlanHeatmapView::kMaxDisplay);
+    QCOMPARE(data->valueSize(), PlanHeatmapView::kMaxDisplay);
+    double shownMax = 0;
+    for (int c = 0; c < data->keySize(); ++c) shownMax = std::max(shownMax, data->cell(c, 0));
+    QCOMPARE(shownMax, 1.0 / n);  // block maximum keeps single entries visible
+    // Exact read-out at display row 10 / column (10 * 7 + 3) % n.
+    const QString text = view.readout((10 * 7 + 3) % n, 10);
+    QVERIFY2(text.contains("i = 10") && text.contains("cost M[i,j] = 0.25001"), qPrintable(text));
+    view.setReorder(true);
+    const auto& order = view.rowOrder();
+    for (int k = 0; k < n; ++k) QCOMPARE((order[size_t(k)] * 7 + 3) % n, k);
+  }
+
   void openPaperModels() {
+    requirePaperData();
     QSignalSpy loaded(window_->controller(), &EngineController::modelLoaded);
     QSignalSpy evaluated(window_->controller(), &EngineController::modelEvaluated);
     window_->openFiles({modelPath(0), modelPath(1)});

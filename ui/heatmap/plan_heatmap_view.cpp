@@ -45,6 +45,8 @@ QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString&
   plot->xAxis->setLabel(QObject::tr("B's neuron j (anchor)"));
   plot->yAxis->setLabel(QObject::tr("A's neuron i"));
   plot->yAxis->setRangeReversed(true);
+  plot->xAxis->grid()->setVisible(false);  // grid lines would show through empty cells
+  plot->yAxis->grid()->setVisible(false);
   auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
   map->setInterpolate(false);
   map->setTightBoundary(true);
