@@ -102,28 +102,29 @@ int main(int argc, char** argv) {
       if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
       app.exit(exitCode);
     });
-    window.show();
-
-    if (parser.isSet(demo)) {
-      window.runDemo();
-    } else if (!files.isEmpty()) {
-      window.openFiles(files, shots);
-    } else if (!shots) {
-      QSettings settings;
-      if (!settings.value("firstStartOffered").toBool()) {
-        settings.setValue("firstStartOffered", true);
-        QTimer::singleShot(300, &window, [&window] {
-          if (QMessageBox::question(&window, QObject::tr("Welcome to OTFuse Studio"),
-                                    QObject::tr("Set up the MNIST demo? Two small networks are "
-                                                "trained once (a few minutes, then cached), "
-                                                "fused, and their transport plans shown.")) ==
-              QMessageBox::Yes)
-            window.runDemo();
-        });
-      }
-    } else {
-      std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
-      return 2;
-    }
-    return app.exec();
   }
+  window.show();
+
+  if (parser.isSet(demo)) {
+    window.runDemo();
+  } else if (!files.isEmpty()) {
+    window.openFiles(files, shots);
+  } else if (!shots) {
+    QSettings settings;
+    if (!settings.value("firstStartOffered").toBool()) {
+      settings.setValue("firstStartOffered", true);
+      QTimer::singleShot(300, &window, [&window] {
+        if (QMessageBox::question(&window, QObject::tr("Welcome to OTFuse Studio"),
+                                  QObject::tr("Set up the MNIST demo? Two small networks are "
+                                              "trained once (a few minutes, then cached), "
+                                              "fused, and their transport plans shown.")) ==
+            QMessageBox::Yes)
+          window.runDemo();
+      });
+    }
+  } else {
+    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
+    return 2;
+  }
+  return app.exec();
+}
