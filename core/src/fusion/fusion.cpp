@@ -30,29 +30,80 @@ at::Tensor toTensor(const ot::Matrix& m) {
   return t;
 }
 
-// Re-indexes the input axis of a layer's weight (double) with map T~ (nPrevA x nPrevB).
-at::Tensor alignInput(const at::Tensor& w, const at::Tensor& map, const LayerInfo& l) {
+// A neuron map T~ (nA x nB). When T~ is a scaled permutation (exact OT with uniform
+// marginals and equal widths: one non-zero per row and column) it is also kept as an index, so
+// applying it is a gather, O(n d), instead of a dense product, O(n^2 d); the result is the
+// same: column j of T~ has its single entry T~[index[j], j] = scale[j].
+struct NeuronMap {
+  at::Tensor dense;  // double [nA, nB]
+  at::Tensor index;  // int64 [nB], defined for permutations
+  at::Tensor scale;  // double [nB]
+  bool defined() const { return dense.defined(); }
+};
+
+NeuronMap makeMap(const ot::Matrix& m) {
+  NeuronMap map;
+  map.dense = toTensor(m);
+  if (m.rows() != m.cols()) return map;
+  std::vector<int64_t> index(m.cols(), -1);
+  std::vector<double> scale(m.cols(), 0.0);
+  std::vector<bool> used(m.rows(), false);
+  for (Eigen::Index j = 0; j < m.cols(); ++j) {
+    for (Eigen::Index i = 0; i < m.rows(); ++i) {
+      if (m(i, j) == 0.0) continue;
+      if (index[j] >= 0 || used[i]) return map;  // not a permutation
+      index[j] = i;
+      scale[j] = m(i, j);
+      used[i] = true;
+    }
+    if (index[j] < 0) return map;
+  }
+  map.index = at::tensor(index, at::kLong);
+  map.scale = at::tensor(scale, at::kDouble);
+  return map;
+}
+
+NeuronMap identityMap(int64_t n) {
+  NeuronMap map;
+  map.dense = at::eye(n, at::kDouble);
+  map.index = at::arange(n, at::kLong);
+  map.scale = at::ones({n}, at::kDouble);
+  return map;
+}
+
+// x [..., nA] (last axis = A's neurons) -> [..., nB] = x T~.
+at::Tensor applyOnLastAxis(const at::Tensor& x, const NeuronMap& map) {
+  if (map.index.defined()) return x.index_select(x.dim() - 1, map.index) * map.scale;
+  return at::matmul(x, map.dense);
+}
+
+// Re-indexes the input axis of a layer's weight (double) with the map of the group it reads.
+at::Tensor alignInput(const at::Tensor& w, const NeuronMap& map, const LayerInfo& l) {
   const int64_t out = w.size(0);
+  const int64_t nB = map.dense.size(1);
   if (l.kind == LayerKind::Conv2d) {
-    // (out, in, kh, kw) -> (out, kh*kw, in) @ T~ -> (out, nB, kh, kw)
+    // (out, in, kh, kw) -> (out, kh*kw, in) T~ -> (out, nB, kh, kw)
     const int64_t kh = w.size(2), kw = w.size(3);
     at::Tensor x = w.reshape({out, w.size(1), kh * kw}).permute({0, 2, 1});
-    return at::matmul(x, map).permute({0, 2, 1}).reshape({out, map.size(1), kh, kw});
+    return applyOnLastAxis(x, map).permute({0, 2, 1}).reshape({out, nB, kh, kw});
   }
   if (l.inSpatial > 1) {
-    // Linear after flatten: (out, C*s) -> (out, s, C) @ T~ -> (out, C_B*s), channel-major.
+    // Linear after flatten: (out, C*s) -> (out, s, C) T~ -> (out, C_B*s), channel-major.
     const int64_t s = l.inSpatial;
     at::Tensor x = w.reshape({out, w.size(1) / s, s}).permute({0, 2, 1});
-    return at::matmul(x, map).permute({0, 2, 1}).reshape({out, map.size(1) * s});
+    return applyOnLastAxis(x, map).permute({0, 2, 1}).reshape({out, nB * s});
   }
-  return at::matmul(w, map);
+  return applyOnLastAxis(w, map);
 }
 
 // T~^T applied on the output axis: (nA, ...) -> (nB, ...).
-at::Tensor alignOutput(const at::Tensor& x, const at::Tensor& map) {
+at::Tensor alignOutput(const at::Tensor& x, const NeuronMap& map) {
   auto shape = x.sizes().vec();
-  shape[0] = map.size(1);
-  return at::matmul(map.t(), x.reshape({x.size(0), -1})).reshape(shape);
+  shape[0] = map.dense.size(1);
+  at::Tensor rows = x.reshape({x.size(0), -1});
+  if (map.index.defined())
+    return (rows.index_select(0, map.index) * map.scale.unsqueeze(1)).reshape(shape);
+  return at::matmul(map.dense.t(), rows).reshape(shape);
 }
 
 ot::Vector marginal(MarginalKind kind, const at::Tensor& incoming, bool outputLayer) {
@@ -157,7 +208,7 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
   }
 
   FusionResult result;
-  std::vector<at::Tensor> maps(arch.numGroups);
+  std::vector<NeuronMap> maps(arch.numGroups);
   StateDict fused = b.state().clone();
   const double t = opt.t;
 
@@ -177,7 +228,7 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
     r.name = l.name;
     r.outGroup = l.outGroup;
     const bool output = l.outGroup < 0;
-    at::Tensor map;
+    NeuronMap map;
     if (output && !opt.otOutputLayer) {
       const int64_t n = l.outFeatures;
       r.identity = true;
@@ -185,11 +236,11 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       r.corrected = ot::Matrix::Identity(n, n);
       r.mu = r.nu = ot::uniform(int(n));
       r.cost = ot::Matrix::Zero(n, n);
-      map = at::eye(n, at::kDouble);
+      map = identityMap(n);
     } else if (!output && maps[l.outGroup].defined()) {
       r.reused = true;
       map = maps[l.outGroup];
-      r.corrected = toEigen(map);
+      r.corrected = toEigen(map.dense);
     } else {
       at::Tensor xA, xB;
       if (opt.mode == AlignMode::Weights) {
@@ -224,7 +275,7 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       r.iterations = sol.iterations;
       r.plan = std::move(sol.plan);
       r.corrected = r.plan * r.nu.cwiseInverse().asDiagonal();
-      map = toTensor(r.corrected);
+      map = makeMap(r.corrected);
       if (!output) maps[l.outGroup] = map;
     }
     if (r.plan.size() > 0) planStatistics(r);
@@ -272,11 +323,11 @@ std::vector<Model> progressiveAlignment(const Model& a, const FusionResult& resu
   const auto& layers = a.architecture().layers;
   if (result.layers.size() != layers.size())
     throw Error("progressive alignment: the fusion result does not belong to this model");
-  std::vector<at::Tensor> maps(a.architecture().numGroups);
+  std::vector<NeuronMap> maps(a.architecture().numGroups);
   std::vector<Model> out;
   for (size_t upto = 0; upto < layers.size(); ++upto) {
     const LayerResult& r = result.layers[upto];
-    if (layers[upto].outGroup >= 0) maps[layers[upto].outGroup] = toTensor(r.corrected);
+    if (layers[upto].outGroup >= 0) maps[layers[upto].outGroup] = makeMap(r.corrected);
     // A with layers 0..upto aligned on their outputs; inputs re-indexed wherever the group
     // they read has been aligned.
     StateDict s = a.state().clone();
@@ -289,7 +340,7 @@ std::vector<Model> progressiveAlignment(const Model& a, const FusionResult& resu
       if (l.inGroup >= 0 && aligned[l.inGroup]) w = alignInput(w, maps[l.inGroup], l);
       bool outAligned = l.outGroup >= 0 && aligned[l.outGroup];
       if (outAligned) {
-        const at::Tensor& map = maps[l.outGroup];
+        const NeuronMap& map = maps[l.outGroup];
         w = alignOutput(w, map);
         if (!l.bias.empty()) s.set(l.bias, alignOutput(s.at(l.bias).to(at::kDouble), map).to(at::kFloat));
         for (const auto& k : l.perNeuron)
