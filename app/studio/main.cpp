@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
         *stage = 1;
         auto s = window.settingsForm()->settings();
         s.options.solver = otfuse::Solver::Sinkhorn;
-        s.options.epsilon = 0.1;
+        s.options.epsilon = 0.01;  // the form's default: blurred, structure still visible
         window.settingsForm()->setSettings(s);
         if (window.runFusion() < 0) app.exit(1);
         return;

@@ -199,6 +199,7 @@ void MainWindow::connectController() {
     if (p.total > 0) text += QString(" (%1/%2)").arg(p.done).arg(p.total);
     if (!p.message.empty()) text += " — " + QString::fromStdString(p.message);
     setStatus(text);
+    statusIsProgress_ = true;
     if (p.total > 0) {
       progress_->setRange(0, int(std::min<long long>(p.total, 1 << 30)));
       progress_->setValue(int(std::min<long long>(p.done, 1 << 30)));
@@ -296,12 +297,13 @@ void MainWindow::connectController() {
   connect(controller_, &EngineController::idle, this, [this] {
     progress_->setVisible(false);
     cancelButton_->setVisible(false);
-    if (status_->text().endsWith("…")) setStatus(tr("Ready."));
+    if (statusIsProgress_ || status_->text().endsWith("…")) setStatus(tr("Ready."));
   });
 }
 
 void MainWindow::setStatus(const QString& text) {
   status_->setText(text);
+  statusIsProgress_ = false;
 }
 QString MainWindow::statusText() const {
   return status_->text();
@@ -545,6 +547,15 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
   const QString panel = dir + "/models-panel.png";
   if (QWidget* dock = models_->parentWidget(); dock && dock->grab().save(panel, "PNG", 0))
     files << panel;
+  auto* modelsDock = findChild<QDockWidget*>("modelsDock");
+  auto* settingsDock = findChild<QDockWidget*>("settingsDock");
+  if (modelsDock && settingsDock) {
+    settingsDock->raise();
+    QApplication::processEvents();
+    const QString form = dir + "/settings.png";
+    if (settingsDock->grab().save(form, "PNG", 0)) files << form;
+    modelsDock->raise();
+  }
   return files;
 }
 

@@ -125,6 +125,7 @@ class MainWindow : public QMainWindow {
   QHash<int, JobKind> runningKinds_;
   QStringList autoRunPaths_;
   bool showPlansWhenDone_ = false;
+  bool statusIsProgress_ = false;  // the status bar shows a progress line
   ErrorHandler errorHandler_;
 };
 

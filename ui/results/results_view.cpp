@@ -60,7 +60,10 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
       tr("The paper's Table 1 row for this pair: parents, prediction ensemble, "
          "vanilla averaging and OT fusion."));
   table_->setMinimumWidth(420);
-  table_->setMaximumHeight(190);
+  table_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  table_->setFixedHeight(table_->horizontalHeader()->sizeHint().height() +
+                         table_->verticalHeader()->length() + 2 * table_->frameWidth());
   top->addWidget(table_, 3);
   info_ = new QLabel(tr("Run a fusion (Ctrl+R) to fill this table."));
   info_->setWordWrap(true);
