@@ -348,6 +348,20 @@ class TestStudio : public QObject {
     QCOMPARE(s.results->accuracy.at("fused"), window_->outcome()->summary.accuracy.at("fused"));
     QCOMPARE(s.settings.options.epsilon, 0.01);
     QVERIFY(s.settings.anchorIsSecond);
+
+    // Reopening it in a fresh window restores the models, the pair and the results summary.
+    MainWindow other;
+    other.setErrorHandler([this](const QString& t, const QString& m) { errors_ << t + ": " + m; });
+    QSignalSpy loaded(other.controller(), &EngineController::modelLoaded);
+    other.openSession(path);
+    QVERIFY(waitFor(loaded, 2, 60000));
+    QCOMPARE(other.modelsPanel()->count(), 2);
+    QCOMPARE(other.modelsPanel()->firstIndex(), s.first);
+    QCOMPARE(other.modelsPanel()->secondIndex(), s.second);
+    QVERIFY(other.modelsPanel()->incompatibility().isEmpty());
+    QCOMPARE(other.resultsView()->tableAccuracy("fused"), s.results->accuracy.at("fused"));
+    QVERIFY(errors_.isEmpty());
+    other.controller()->shutdown();
   }
 };
 
