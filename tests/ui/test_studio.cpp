@@ -337,6 +337,47 @@ class TestStudio : public QObject {
     QVERIFY(errors_.isEmpty());
   }
 
+  void exportsWriteFiles() {
+    requireModels();
+    QVERIFY(window_->outcome());
+    QTemporaryDir dir;
+    const QString model = dir.filePath("fused.pt");
+    QVERIFY(window_->exportModelTo(model));
+    ModelPtr reread = loadModel(model.toStdString());
+    QCOMPARE(QString::fromStdString(reread->architecture), QString("mlpnet"));
+    QCOMPARE(reread->parameters, window_->outcome()->fused->parameters);
+    const QStringList plans = window_->exportPlansTo(dir.filePath("plans"));
+    QCOMPARE(plans.size(), int(window_->outcome()->layers.size()));
+    QVERIFY(window_->exportReportTo(dir.filePath("report.json")));
+    QFile report(dir.filePath("report.json"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    QVERIFY(report.readAll().contains("\"fused\""));
+    window_->tabs()->setCurrentWidget(window_->curvesView());
+    QCOMPARE(window_->exportPlotsTo(dir.filePath("curves.pdf")).size(), 4);
+    window_->tabs()->setCurrentWidget(window_->heatmapView());
+    const QStringList pngs = window_->exportPlotsTo(dir.filePath("plan.png"));
+    QCOMPARE(pngs.size(), 3);
+    QVERIFY(!QImage(pngs.first()).isNull());
+    QVERIFY(errors_.isEmpty());
+  }
+
+  // Closing the window during a run cancels it and returns promptly.
+  void closeDuringRunCancels() {
+    requireModels();
+    auto other = std::make_unique<MainWindow>();
+    QSignalSpy loaded(other->controller(), &EngineController::modelLoaded);
+    QSignalSpy progress(other->controller(), &EngineController::progress);
+    other->openFiles({modelPath(0), modelPath(1)}, /*runWhenLoaded=*/true);
+    QVERIFY(waitFor(loaded, 2, 60000));
+    QVERIFY(waitFor(progress, 1, 60000));
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(other->close());
+    other.reset();
+    qInfo("closed %lld ms after the request", t.elapsed());
+    QVERIFY(t.elapsed() < 2000);
+  }
+
   void sessionRoundTrip() {
     requireModels();
     QTemporaryDir dir;

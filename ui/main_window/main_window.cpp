@@ -456,24 +456,38 @@ void MainWindow::exportModel() {
   if (!outcome_ || !outcome_->fused) return;
   const QString path = QFileDialog::getSaveFileName(this, tr("Export fused model"), "fused.pt",
                                                     tr("PyTorch state_dict (*.pt)"));
-  if (path.isEmpty()) return;
+  if (!path.isEmpty()) exportModelTo(path);
+}
+
+bool MainWindow::exportModelTo(const QString& path) {
+  if (!outcome_ || !outcome_->fused) return false;
   try {
     saveModel(outcome_->fused, path.toStdString());
     setStatus(tr("Fused model saved to %1 (loadable with torch.load).").arg(path));
+    return true;
   } catch (const std::exception& e) {
     reportError(tr("Could not save the fused model"), QString::fromStdString(e.what()));
+    return false;
   }
 }
 
 void MainWindow::exportPlans() {
   if (!outcome_) return;
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the plan CSV files"));
-  if (dir.isEmpty()) return;
+  if (!dir.isEmpty()) exportPlansTo(dir);
+}
+
+QStringList MainWindow::exportPlansTo(const QString& dir) {
+  if (!outcome_) return {};
   try {
-    const auto files = writePlansCsv(dir.toStdString(), outcome_->layers);
-    setStatus(tr("%1 plan files written to %2.").arg(files.size()).arg(dir));
+    QStringList out;
+    for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
+      out << QString::fromStdString(f);
+    setStatus(tr("%1 plan files written to %2.").arg(out.size()).arg(dir));
+    return out;
   } catch (const std::exception& e) {
     reportError(tr("Could not write the plans"), QString::fromStdString(e.what()));
+    return {};
   }
 }
 
@@ -481,13 +495,19 @@ void MainWindow::exportReport() {
   if (!outcome_) return;
   const QString path = QFileDialog::getSaveFileName(this, tr("Export run report"), "report.json",
                                                     tr("JSON (*.json)"));
-  if (path.isEmpty()) return;
+  if (!path.isEmpty()) exportReportTo(path);
+}
+
+bool MainWindow::exportReportTo(const QString& path) {
+  if (!outcome_) return false;
   try {
     writeFileAtomically(path.toStdString(),
                         reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true));
     setStatus(tr("Report written to %1.").arg(path));
+    return true;
   } catch (const std::exception& e) {
     reportError(tr("Could not write the report"), QString::fromStdString(e.what()));
+    return false;
   }
 }
 
@@ -500,12 +520,13 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
 }
 
 void MainWindow::exportPlot() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export plots"), "plot.png",
+                                                    tr("PNG image (*.png);;PDF document (*.pdf)"));
+  if (!path.isEmpty()) exportPlotsTo(path);
+}
+
+QStringList MainWindow::exportPlotsTo(const QString& path) {
   const QList<QCustomPlot*> plots = currentPlots();
-  QString selectedFilter;
-  const QString path =
-      QFileDialog::getSaveFileName(this, tr("Export plots"), "plot.png",
-                                   tr("PNG image (*.png);;PDF document (*.pdf)"), &selectedFilter);
-  if (path.isEmpty()) return;
   QFileInfo info(path);
   const bool pdf = info.suffix().compare("pdf", Qt::CaseInsensitive) == 0;
   QStringList written;
@@ -524,6 +545,7 @@ void MainWindow::exportPlot() {
     reportError(tr("Could not export the plots"), tr("Writing %1 failed.").arg(path));
   else
     setStatus(tr("Exported %1.").arg(written.join(", ")));
+  return written;
 }
 
 QStringList MainWindow::saveScreenshots(const QString& dir) {

@@ -55,6 +55,15 @@ class MainWindow : public QMainWindow {
   void saveSession(const QString& path);
   void openSession(const QString& path);
 
+  /// Exports without a file dialog (the menu actions ask for the path, then call these).
+  /// Failures go to the error handler. The fused model is a zip state_dict; plans are one CSV
+  /// per layer; the report is JSON with matrices; plots of the current view are PNG or PDF by
+  /// the suffix of `path` (further plots of the view get "-2", "-3", ...).
+  bool exportModelTo(const QString& path);
+  QStringList exportPlansTo(const QString& dir);
+  bool exportReportTo(const QString& path);
+  QStringList exportPlotsTo(const QString& path);
+
   /// Renders every view to PNG files in `dir` (created if needed); returns the files.
   QStringList saveScreenshots(const QString& dir);
 
