@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -97,6 +98,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(models_, &ModelsPanel::pairChanged, this, &MainWindow::updateActions);
   connect(curves_, &CurvesView::computeRequested, this,
           [this](const QString& which) { computeCurves(which); });
+  setAcceptDrops(true);  // model files dropped anywhere on the window are opened
   resize(1440, 900);
   restoreState();
   updateActions();
@@ -607,6 +609,22 @@ void MainWindow::restoreState() {
   settings_->setSettings(settings);
   curves_->setRanges(settings.interpolationPoints, settings.epsilonFrom, settings.epsilonTo,
                      settings.epsilonPoints);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  QStringList files;
+  for (const QUrl& url : event->mimeData()->urls())
+    if (url.isLocalFile()) files << url.toLocalFile();
+  if (files.isEmpty()) return;
+  event->acceptProposedAction();
+  if (files.size() == 1 && files.first().endsWith(".json"))
+    openSession(files.first());
+  else
+    openFiles(files);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -3,7 +3,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace otfuse::ui {
 
@@ -17,6 +19,23 @@ void BipartiteView::setPlan(const Eigen::MatrixXd& plan, const QString& layerNam
   plan_ = plan;
   layerName_ = layerName;
   maxMass_ = plan_.size() > 0 ? plan_.maxCoeff() : 0.0;
+  // The background links, found once (a 4096 x 4096 plan is not rescanned on every paint).
+  links_.clear();
+  const double threshold = 0.05 * maxMass_;
+  for (Eigen::Index j = 0; j < plan_.cols() && maxMass_ > 0; ++j)
+    for (Eigen::Index i = 0; i < plan_.rows(); ++i)
+      if (plan_(i, j) > threshold) links_.push_back({int(i), int(j), plan_(i, j) / maxMass_});
+  if (links_.size() > 20000) {  // a blurred plan: draw each A neuron's 3 largest links only
+    links_.clear();
+    for (Eigen::Index i = 0; i < plan_.rows(); ++i) {
+      std::vector<std::pair<double, int>> row;
+      for (Eigen::Index j = 0; j < plan_.cols(); ++j) row.push_back({plan_(i, j), int(j)});
+      const size_t k = std::min<size_t>(3, row.size());
+      std::partial_sort(row.begin(), row.begin() + k, row.end(), std::greater<>());
+      for (size_t r = 0; r < k; ++r)
+        links_.push_back({int(i), row[r].second, row[r].first / maxMass_});
+    }
+  }
   selected_ = -1;
   update();
 }
@@ -62,18 +81,12 @@ void BipartiteView::paintEvent(QPaintEvent*) {
   p.setFont(font());
 
   // Background links: light, opacity and width by mass.
-  const double threshold = 0.05 * maxMass_;
   p.setRenderHint(QPainter::Antialiasing, nA * nB < 4096);  // crisp, cheap lines when dense
-  for (int i = 0; i < nA; ++i) {
-    for (int j = 0; j < nB; ++j) {
-      const double m = plan_(i, j);
-      if (m <= threshold || maxMass_ <= 0) continue;
-      const double rel = m / maxMass_;
-      QColor c(90, 110, 140);
-      c.setAlphaF(std::clamp(0.08 + 0.35 * rel, 0.0, 1.0));
-      p.setPen(QPen(c, 0.4 + 1.2 * rel));
-      p.drawLine(dotPosition(Side::A, i), dotPosition(Side::B, j));
-    }
+  for (const Link& link : links_) {
+    QColor c(90, 110, 140);
+    c.setAlphaF(std::clamp(0.08 + 0.35 * link.rel, 0.0, 1.0));
+    p.setPen(QPen(c, 0.4 + 1.2 * link.rel));
+    p.drawLine(dotPosition(Side::A, link.i), dotPosition(Side::B, link.j));
   }
   p.setRenderHint(QPainter::Antialiasing, true);
   // Selected neuron's links: strong.

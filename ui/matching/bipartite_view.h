@@ -6,6 +6,8 @@
 #include <Eigen/Core>
 #include <QWidget>
 
+#include <vector>
+
 namespace otfuse::ui {
 
 class BipartiteView : public QWidget {
@@ -34,7 +36,12 @@ class BipartiteView : public QWidget {
  private:
   QRectF area() const;
 
+  struct Link {
+    int i, j;
+    double rel;  // mass / largest mass
+  };
   Eigen::MatrixXd plan_;
+  std::vector<Link> links_;  // entries above 5 % of the largest
   QString layerName_;
   double maxMass_ = 0;
   Side side_ = Side::A;
