@@ -80,17 +80,20 @@ class TestStudio : public QObject {
   std::unique_ptr<MainWindow> window_;
   QStringList errors_;
 
-  void requireModels() {
-    if (!window_ || window_->modelsPanel()->count() < 2)
-      QSKIP("the paper's models were not opened (see openPaperModels)");
+  // Why a test cannot run (empty: it can). QSKIP must be called in the test function itself.
+  QString modelsMissing() const {
+    return window_ && window_->modelsPanel()->count() >= 2
+               ? QString()
+               : QString("the paper's models were not opened (see openPaperModels)");
   }
-  void requirePaperData() {
+  static QString paperDataMissing() {
     if (!QFile::exists(modelPath(0)) || !QFile::exists(modelPath(1)))
-      QSKIP(qPrintable("the paper's MNIST models are not available at " + modelPath(0)));
+      return "the paper's MNIST models are not available at " + modelPath(0);
     QString where;
     if (!mnistAvailable(&where))
-      QSKIP(qPrintable("MNIST is not installed where the core looks for it (" + where +
-                       "); run ./run.sh build to download it"));
+      return "MNIST is not installed where the core looks for it (" + where +
+             "); run ./run.sh build to download it";
+    return {};
   }
 
  private slots:
@@ -149,7 +152,7 @@ class TestStudio : public QObject {
   }
 
   void openPaperModels() {
-    requirePaperData();
+    if (const QString why = paperDataMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QSignalSpy loaded(window_->controller(), &EngineController::modelLoaded);
     QSignalSpy evaluated(window_->controller(), &EngineController::modelEvaluated);
     window_->openFiles({modelPath(0), modelPath(1)});
@@ -175,7 +178,7 @@ class TestStudio : public QObject {
   // A real run: the heatmap holds exactly the core's plans, the results table the core's
   // numbers, and the UI thread never stalls for 50 ms while the worker computes.
   void fusionMatchesCoreAndStaysResponsive() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QSignalSpy finished(window_->controller(), &EngineController::fusionFinished);
     QElapsedTimer clock;
     qint64 last = -1, maxGap = 0;
@@ -247,7 +250,7 @@ class TestStudio : public QObject {
   }
 
   void curvesMatchCore() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     CurvesView* curves = window_->curvesView();
     const int last = window_->computeCurves("all");
     QVERIFY(last > 0);
@@ -282,7 +285,7 @@ class TestStudio : public QObject {
   }
 
   void cancelMidRunKeepsAppUsable() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     EngineController* c = window_->controller();
     QSignalSpy progress(c, &EngineController::progress);
     QSignalSpy cancelled(c, &EngineController::jobCancelled);
@@ -312,7 +315,7 @@ class TestStudio : public QObject {
   }
 
   void corruptModelShowsErrorAndAppStaysUsable() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString broken = dir.filePath("broken_model.pt");
@@ -338,7 +341,7 @@ class TestStudio : public QObject {
   }
 
   void exportsWriteFiles() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QVERIFY(window_->outcome());
     QTemporaryDir dir;
     const QString model = dir.filePath("fused.pt");
@@ -363,7 +366,7 @@ class TestStudio : public QObject {
 
   // Closing the window during a run cancels it and returns promptly.
   void closeDuringRunCancels() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     auto other = std::make_unique<MainWindow>();
     QSignalSpy loaded(other->controller(), &EngineController::modelLoaded);
     QSignalSpy progress(other->controller(), &EngineController::progress);
@@ -379,7 +382,7 @@ class TestStudio : public QObject {
   }
 
   void sessionRoundTrip() {
-    requireModels();
+    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QTemporaryDir dir;
     const QString path = dir.filePath("s.otfuse.json");
     window_->saveSession(path);
