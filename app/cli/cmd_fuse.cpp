@@ -34,6 +34,8 @@ options:
   --t T                weight of the anchor B (default 0.5)
   --ot-output-layer    solve OT on the output layer too (as the reference code does)
   --ensemble R         logsoftmax (default, the paper's) | prob
+  --bn-batches N       BatchNorm models: also report OT fusion and vanilla averaging with the
+                       running statistics re-estimated on N training batches (default 20, 0 off)
   --out FILE           write the fused model (zip state_dict, loadable by torch.load)
   --report FILE        write every per-layer result (costs, plans, marginals, stats) as JSON
   --plans-dir DIR      write each layer's plan as CSV
@@ -62,7 +64,7 @@ int cmdFuse(Args& args) {
   }
   args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
-                     "report", "plans-dir", "data-dir"});
+                     "report", "plans-dir", "data-dir", "bn-batches"});
   if (args.positional().size() != 2) throw Error("fuse needs two model files A and B (see --help)");
   const std::string pathA = args.positional()[0], pathB = args.positional()[1];
 
@@ -127,8 +129,21 @@ int cmdFuse(Args& args) {
     record("model_0", evaluate(a, test, 1000, progress));
     record("model_1", evaluate(b, test, 1000, progress));
     record("ensemble", evaluateEnsemble({a, b}, test, rule, 1000, progress));
-    if (a.architecture().name == b.architecture().name)
-      record("vanilla", evaluate(vanillaAverage(a, b, opt.t), test, 1000, progress));
+    const bool vanilla = a.architecture().name == b.architecture().name;
+    if (vanilla) record("vanilla", evaluate(vanillaAverage(a, b, opt.t), test, 1000, progress));
+    const int bnBatches = static_cast<int>(args.getInt("bn-batches", 20));
+    if (b.hasBatchNorm() && bnBatches > 0) {
+      // Averaged running statistics do not fit averaged weights: re-estimate them.
+      Dataset train = loadDataset(datasetName, Split::Train, dataDir);
+      Model recalibrated = fused.fused.clone();
+      recalibrateBatchNorm(recalibrated, train, bnBatches, 128, seed);
+      record("fused_bn", evaluate(recalibrated, test, 1000, progress));
+      if (vanilla) {
+        Model v = vanillaAverage(a, b, opt.t);
+        recalibrateBatchNorm(v, train, bnBatches, 128, seed);
+        record("vanilla_bn", evaluate(v, test, 1000, progress));
+      }
+    }
     bar.finish();
   }
 
@@ -153,12 +168,15 @@ int cmdFuse(Args& args) {
                              {"model_1", "model B"},
                              {"ensemble", "prediction ensemble"},
                              {"vanilla", "vanilla average"},
-                             {"fused", "OT fusion"}};
+                             {"fused", "OT fusion"},
+                             {"vanilla_bn", "vanilla + BN re-est."},
+                             {"fused_bn", "OT fusion + BN re-est."}};
     std::printf("%-22s %10s %10s\n", "", "accuracy", "loss");
     for (const auto& row : rows) {
       auto it = summary.accuracy.find(row[0]);
       if (it == summary.accuracy.end()) {
-        std::printf("%-22s %10s %10s\n", row[1], "n/a", "n/a");
+        if (std::string(row[0]).find("_bn") == std::string::npos)
+          std::printf("%-22s %10s %10s\n", row[1], "n/a", "n/a");
         continue;
       }
       std::printf("%-22s %9.2f%% %10.4f\n", row[1], it->second, summary.loss[row[0]]);

@@ -10,7 +10,6 @@
 namespace otfuse {
 namespace {
 
-constexpr double kBnMomentum = 0.1;
 constexpr double kBnEps = 1e-5;
 
 std::string counterKey(const LayerInfo& l) {
@@ -22,8 +21,9 @@ std::string counterKey(const LayerInfo& l) {
 // Runs the layers of a model in order; keeps the cursor and the optional capture.
 class Runner {
  public:
-  Runner(const Architecture& a, const StateDict& s, bool train, std::vector<at::Tensor>* pre)
-      : arch_(a), state_(s), train_(train), pre_(pre) {}
+  Runner(const Architecture& a, const StateDict& s, bool train, std::vector<at::Tensor>* pre,
+         double momentum)
+      : arch_(a), state_(s), train_(train), pre_(pre), momentum_(momentum) {}
 
   // Weight layer number `index` applied to x, then BatchNorm if it has one. Records the
   // pre-activation.
@@ -39,7 +39,7 @@ class Runner {
     }
     if (!l.perNeuron.empty()) {
       y = at::batch_norm(y, state_.at(l.perNeuron[0]), state_.at(l.perNeuron[1]),
-                         state_.at(l.perNeuron[2]), state_.at(l.perNeuron[3]), train_, kBnMomentum,
+                         state_.at(l.perNeuron[2]), state_.at(l.perNeuron[3]), train_, momentum_,
                          kBnEps, false);
       if (train_ && state_.contains(counterKey(l))) {
         at::NoGradGuard guard;
@@ -55,6 +55,7 @@ class Runner {
   const StateDict& state_;
   bool train_;
   std::vector<at::Tensor>* pre_;
+  double momentum_;
 };
 
 at::Tensor forwardMlp(Runner& r, const Architecture& a, const at::Tensor& x) {
@@ -162,19 +163,26 @@ Model Model::clone() const {
 }
 
 at::Tensor Model::forward(const at::Tensor& x, bool train,
-                          std::vector<at::Tensor>* preActivations) const {
+                          std::vector<at::Tensor>* preActivations,
+                          double batchNormMomentum) const {
   if (x.dim() != 4 || x.size(1) != arch_.inChannels || x.size(2) != arch_.inHeight ||
       x.size(3) != arch_.inWidth) {
     throw Error(arch_.name + " expects inputs of shape [N, " + std::to_string(arch_.inChannels) +
                 ", " + std::to_string(arch_.inHeight) + ", " + std::to_string(arch_.inWidth) +
                 "]; the dataset's images do not fit (wrong dataset for this model?)");
   }
-  Runner r(arch_, state_, train, preActivations);
+  Runner r(arch_, state_, train, preActivations, batchNormMomentum);
   if (arch_.family == "mlp") return forwardMlp(r, arch_, x);
   if (arch_.family == "mnistcnn") return forwardMnistCnn(r, x);
   if (arch_.family == "vgg") return forwardVgg(r, arch_, x);
   if (arch_.family == "resnet18") return forwardResnet(r, arch_, x);
   throw Error("no forward pass for architecture family " + arch_.family);
+}
+
+bool Model::hasBatchNorm() const {
+  for (const auto& l : arch_.layers)
+    if (!l.perNeuron.empty()) return true;
+  return false;
 }
 
 std::vector<at::Tensor> Model::parameters() const {

@@ -260,4 +260,28 @@ EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& dat
   return r;
 }
 
+void recalibrateBatchNorm(Model& model, const Dataset& train, int batches, int batchSize,
+                          uint64_t seed, const CancelFlag* cancel) {
+  if (!model.hasBatchNorm()) return;
+  checkFits(model, train);
+  if (batches < 1 || batchSize < 1) throw Error("BatchNorm re-estimation needs at least one batch");
+  at::NoGradGuard noGrad;
+  for (const auto& l : model.architecture().layers) {
+    if (l.perNeuron.empty()) continue;
+    model.state().at(l.perNeuron[2]).zero_();
+    model.state().at(l.perNeuron[3]).fill_(1.0);
+  }
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Tensor order = at::randperm(train.size(), gen, at::kLong);
+  const int64_t per = std::min<int64_t>(batchSize, train.size());
+  for (int b = 0; b < batches; ++b) {
+    throwIfCancelled(cancel);
+    const int64_t begin = (int64_t(b) * per) % train.size();
+    const int64_t end = std::min<int64_t>(train.size(), begin + per);
+    at::Tensor x = normalizeBatch(train, train.images.index_select(0, order.slice(0, begin, end)));
+    // momentum 1/(b+1): the running statistics become the plain mean over the batches seen.
+    model.forward(x, true, nullptr, 1.0 / double(b + 1));
+  }
+}
+
 }  // namespace otfuse

@@ -92,8 +92,12 @@ class Model {
   /// `train` uses batch statistics in BatchNorm and updates running stats.
   /// If `preActivations` is given it receives, per weight layer in order, the layer's output
   /// before its nonlinearity (after BatchNorm), [N, out] or [N, out, H, W].
+  /// `batchNormMomentum`: weight of the new batch in the running statistics when training.
   at::Tensor forward(const at::Tensor& x, bool train = false,
-                     std::vector<at::Tensor>* preActivations = nullptr) const;
+                     std::vector<at::Tensor>* preActivations = nullptr,
+                     double batchNormMomentum = 0.1) const;
+
+  bool hasBatchNorm() const;
 
   /// Tensors that are trained (weights, biases, BN affine); not the running statistics.
   std::vector<at::Tensor> parameters() const;

@@ -58,6 +58,14 @@ struct EvalResult {
 EvalResult evaluate(const Model& model, const Dataset& data, int batchSize = 1000,
                     const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
+/// Re-estimates the BatchNorm running statistics of `model` in place: resets them, then
+/// accumulates the exact average of the batch statistics over `batches` training batches
+/// (seeded choice of images, no augmentation, no gradient). Averaged statistics are wrong for
+/// averaged weights (shared/docs/ALGORITHM.md), so fused BN models need this. No-op without BN.
+void recalibrateBatchNorm(Model& model, const Dataset& train, int batches = 20,
+                          int batchSize = 128, uint64_t seed = 0,
+                          const CancelFlag* cancel = nullptr);
+
 enum class EnsembleRule {
   LogSoftmaxMean,   // mean of log-softmax outputs (the paper's code; geometric mean of probs)
   ProbabilityMean,  // mean of softmax probabilities
