@@ -222,7 +222,9 @@ void interpolationCurve(const FusionRequest& r, int points, const CurvePointFn& 
   auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
   FusionOptions opt = r.options;
   opt.t = 0.0;  // A aligned to B, not averaged
-  Model aligned = fuse(a, b, opt, activationInputs(r), {}, cancel).fused;
+  Model aligned =
+      fuse(a, b, opt, activationInputs(r), staged(progress, "interpolation curve: aligning"), cancel)
+          .fused;
   const bool vanilla = fusionIncompatibility(*r.a, *r.b, true).empty();
   const int total = points * (vanilla ? 2 : 1);
   int done = 0;
@@ -245,9 +247,10 @@ void progressiveCurve(const FusionRequest& r, const CurvePointFn& onPoint,
   if (!fusionIncompatibility(*r.a, *r.b, true).empty())
     throw Error("progressive alignment is shown for models of equal widths only");
   auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
-  FusionResult fused = fuse(a, b, r.options, activationInputs(r), {}, cancel);
+  FusionResult fused =
+      fuse(a, b, r.options, activationInputs(r), staged(progress, "progressive alignment: aligning"), cancel);
   std::vector<Model> models = progressiveAlignment(a, fused);
-  EvalResult e0 = evaluate(a, *test, 1000, {}, cancel);
+  EvalResult e0 = evaluate(a, *test, 1000, staged(progress, "progressive alignment: model A"), cancel);
   onPoint("progressive", {0.0, e0.accuracy, e0.loss});
   for (size_t l = 0; l < models.size(); ++l) {
     throwIfCancelled(cancel);
@@ -268,7 +271,8 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
   at::Tensor inputs = activationInputs(r);
   FusionOptions opt = r.options;
   opt.solver = Solver::Exact;
-  EvalResult ex = evaluate(fuse(a, b, opt, inputs, {}, cancel).fused, *test, 1000, {}, cancel);
+  EvalResult ex = evaluate(fuse(a, b, opt, inputs, staged(progress, "epsilon sweep: exact OT"), cancel).fused,
+                           *test, 1000, staged(progress, "epsilon sweep: exact OT"), cancel);
   onPoint("exact", {0.0, ex.accuracy, ex.loss});
   opt.solver = Solver::Sinkhorn;
   for (int i = 0; i < points; ++i) {
