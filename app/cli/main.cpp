@@ -31,6 +31,7 @@ run 'otfuse <command> --help' for a command's options.
 }  // namespace
 
 int main(int argc, char** argv) {
+  otfuse::preferPassiveOpenMpWait(argv);
   using namespace otfuse::cli;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::cout << kUsage;

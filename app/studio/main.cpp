@@ -18,6 +18,7 @@
 #include "settings/settings_form.h"
 
 int main(int argc, char** argv) {
+  otfuse::preferPassiveOpenMpWait(argv);
   QApplication app(argc, argv);
   QApplication::setOrganizationName("OTFuse");
   QApplication::setApplicationName("OTFuse Studio");

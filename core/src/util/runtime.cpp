@@ -2,6 +2,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -23,6 +25,13 @@ int initRuntime() {
   if (threads < 1) threads = 1;
   at::set_num_threads(threads);
   return at::get_num_threads();
+}
+
+void preferPassiveOpenMpWait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // Only reached when exec failed: carry on with the policy of the running process.
 }
 
 void throwIfCancelled(const CancelFlag* flag) {
