@@ -65,6 +65,28 @@ class TestTrain : public QObject {
  private slots:
   void initTestCase() { initRuntime(); }
 
+  // Fused BN models get their running statistics re-estimated (ALGORITHM.md): after it, the
+  // running mean of the first BatchNorm is the mean of its input over the batches used.
+  void batchNormRecalibrationAveragesBatchStatistics() {
+    Dataset data = syntheticDataset(256, 3, 7);
+    Model m = Model::initialize(parseArchitecture("vgg11_bn_half"), 1);
+    const LayerInfo& first = m.architecture().layers.front();
+    m.state().at(first.perNeuron[2]).fill_(5.0);  // stale statistics
+    m.state().at(first.perNeuron[3]).fill_(9.0);
+    recalibrateBatchNorm(m, data, 2, 128, 0);  // two disjoint batches = all 256 images
+    at::NoGradGuard g;
+    at::Tensor y = at::conv2d(data.normalized(), m.state().at(first.weight), {}, {1, 1}, {1, 1});
+    at::Tensor expected = y.mean({0, 2, 3});
+    QVERIFY((m.state().at(first.perNeuron[2]) - expected).abs().max().item<double>() < 1e-4);
+    at::Tensor var = m.state().at(first.perNeuron[3]);
+    QVERIFY(var.min().item<double>() > 0 && (var - 9.0).abs().min().item<double>() > 1.0);
+    // Without BatchNorm it is a no-op.
+    Model plain = Model::initialize(parseArchitecture("mlpnet"), 1);
+    Model before = plain.clone();
+    recalibrateBatchNorm(plain, syntheticDataset(64, 1, 1), 2, 32, 0);
+    QVERIFY(sameWeights(plain, before));
+  }
+
   void lossDecreases() {
     Dataset data = syntheticDataset(600, 1, 1);
     Model model = Model::initialize(parseArchitecture("mlp:32"), 3);
