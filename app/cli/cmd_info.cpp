@@ -52,16 +52,7 @@ int cmdInfo(Args& args) {
   if (args.positional().size() != 1) throw Error("otfuse info expects one MODEL file (see --help)");
   const std::string path = args.positional().front();
   Checkpoint ck = loadCheckpoint(path);
-  Model model;
-  try {
-    const std::string spec = args.get("arch");
-    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
-    model = Model(std::move(arch), ck.state);
-  } catch (const FileError&) {
-    throw;
-  } catch (const Error& e) {
-    throw FileError(path, e.what());
-  }
+  const Model model = Model::fromCheckpoint(ck, path, args.get("arch"));
   const Architecture& a = model.architecture();
   std::vector<LayerRow> rows;
   for (const auto& l : a.layers) {

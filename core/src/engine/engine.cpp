@@ -102,16 +102,7 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 ModelPtr loadModel(const std::string& path, const std::string& spec) {
   Checkpoint ck = loadCheckpoint(path);
-  std::string format = ck.format;
-  auto metadata = ck.metadata;
-  try {
-    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
-    return makeHandle(Model(std::move(arch), std::move(ck.state)), path, format, metadata);
-  } catch (const FileError&) {
-    throw;
-  } catch (const Error& e) {
-    throw FileError(path, e.what());
-  }
+  return makeHandle(Model::fromCheckpoint(ck, path, spec), path, ck.format, ck.metadata);
 }
 
 void saveModel(const ModelPtr& model, const std::string& path) {

@@ -144,10 +144,14 @@ Model Model::initialize(const Architecture& arch, uint64_t seed) {
 }
 
 Model Model::load(const std::string& path, const std::string& spec) {
-  Checkpoint ck = loadCheckpoint(path);
+  return fromCheckpoint(loadCheckpoint(path), path, spec);
+}
+
+Model Model::fromCheckpoint(const Checkpoint& ck, const std::string& path,
+                            const std::string& spec) {
   try {
     Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
-    return Model(std::move(arch), std::move(ck.state));
+    return Model(std::move(arch), ck.state);
   } catch (const FileError&) {
     throw;
   } catch (const Error& e) {

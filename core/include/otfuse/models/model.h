@@ -82,6 +82,10 @@ class Model {
   static Model initialize(const Architecture& arch, uint64_t seed);
   /// Loads a file; `spec` empty = infer. Throws FileError naming the file.
   static Model load(const std::string& path, const std::string& spec = "");
+  /// The model held by an already loaded file `path`; `spec` empty = infer. Architecture and
+  /// shape problems are thrown as FileError naming `path`.
+  static Model fromCheckpoint(const Checkpoint& checkpoint, const std::string& path,
+                              const std::string& spec = "");
 
   const Architecture& architecture() const { return arch_; }
   const StateDict& state() const { return state_; }
