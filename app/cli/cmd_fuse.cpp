@@ -1,10 +1,11 @@
 // otfuse fuse: OT fusion of two models with the paper's Table-1 baselines.
-#include <chrono>
+#include <optional>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
 #include "otfuse/data/dataset.h"
+#include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/fusion/report.h"
@@ -118,33 +119,19 @@ int cmdFuse(Args& args) {
 
   if (evaluateModels) {
     Dataset test = loadDataset(datasetName, Split::Test, dataDir);
-    auto record = [&](const std::string& key, const EvalResult& r) {
-      summary.accuracy[key] = r.accuracy;
-      summary.loss[key] = r.loss;
-    };
-    // The parents first: the fused model's pass, timed, then runs on warm thread pools.
-    record("model_0", evaluate(a, test, 1000, progress));
-    record("model_1", evaluate(b, test, 1000, progress));
-    record("ensemble", evaluateEnsemble({a, b}, test, rule, 1000, progress));
-    const bool vanilla = a.architecture().name == b.architecture().name;
-    if (vanilla) record("vanilla", evaluate(vanillaAverage(a, b, opt.t), test, 1000, progress));
-    auto t0 = std::chrono::steady_clock::now();
-    record("fused", evaluate(fused.fused, test, 1000, progress));
-    summary.evaluationSeconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int bnBatches = static_cast<int>(args.getInt("bn-batches", 20));
-    if (b.hasBatchNorm() && bnBatches > 0) {
-      // Averaged running statistics do not fit averaged weights: re-estimate them.
-      Dataset train = loadDataset(datasetName, Split::Train, dataDir);
-      Model recalibrated = fused.fused.clone();
-      recalibrateBatchNorm(recalibrated, train, bnBatches, 128, seed);
-      record("fused_bn", evaluate(recalibrated, test, 1000, progress));
-      if (vanilla) {
-        Model v = vanillaAverage(a, b, opt.t);
-        recalibrateBatchNorm(v, train, bnBatches, 128, seed);
-        record("vanilla_bn", evaluate(v, test, 1000, progress));
-      }
-    }
+    std::optional<Dataset> train;
+    TableOneOptions t1;
+    t1.ensembleRule = rule;
+    t1.t = opt.t;
+    t1.bnBatches = static_cast<int>(args.getInt("bn-batches", 20));
+    t1.seed = seed;
+    evaluateTableOne(
+        a, b, fused.fused, test,
+        [&]() -> const Dataset& {
+          if (!train) train = loadDataset(datasetName, Split::Train, dataDir);
+          return *train;
+        },
+        t1, summary, progress);
     bar.finish();
   }
 

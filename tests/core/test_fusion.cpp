@@ -13,6 +13,8 @@
 #include "otfuse/models/model.h"
 #include "otfuse/runtime.h"
 #include "otfuse/train/train.h"
+#include "otfuse/engine/table_one.h"
+#include "core/synthetic_data.h"
 
 using namespace otfuse;
 namespace fs = std::filesystem;
@@ -236,6 +238,60 @@ class TestFusion : public QObject {
     at::Tensor x = randomInputs(A.architecture(), 10, 4);
     FusionResult r1 = fuse(A, B, opt, x), r2 = fuse(A, B, opt, x);
     for (const auto& [key, t] : r1.fused.state()) QVERIFY(at::equal(t, r2.fused.state().at(key)));
+  }
+
+  // The Table-1 row: each entry is the evaluation of the model it names; BatchNorm models get
+  // the two re-estimated rows, computed from the training batches the options name.
+  void tableOneRows_data() {
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<int>("channels");
+    QTest::newRow("vgg11_bn_half (BatchNorm)") << "vgg11_bn_half" << 3;
+    QTest::newRow("mlp:16,cifar (no BatchNorm)") << "mlp:16,cifar" << 3;
+  }
+  void tableOneRows() {
+    QFETCH(QString, arch);
+    QFETCH(int, channels);
+    const Dataset train = testing::syntheticDataset(256, channels, 1);
+    const Dataset test = testing::syntheticDataset(100, channels, 2);
+    Model A = Model::initialize(parseArchitecture(arch.toStdString()), 3);
+    Model B = Model::initialize(parseArchitecture(arch.toStdString()), 4);
+    FusionResult fused = fuse(A, B, FusionOptions{});
+    TableOneOptions opt;
+    opt.bnBatches = 2;
+    opt.seed = 5;
+    int trainCalls = 0;
+    FusionSummary s;
+    evaluateTableOne(A, B, fused.fused, test,
+                     [&]() -> const Dataset& {
+                       ++trainCalls;
+                       return train;
+                     },
+                     opt, s);
+    auto same = [&](const std::string& key, const EvalResult& e) {
+      QVERIFY2(s.accuracy.count(key), key.c_str());
+      QCOMPARE(s.accuracy.at(key), e.accuracy);
+      QCOMPARE(s.loss.at(key), e.loss);
+    };
+    same("model_0", evaluate(A, test));
+    same("model_1", evaluate(B, test));
+    same("ensemble", evaluateEnsemble({A, B}, test));
+    same("vanilla", evaluate(vanillaAverage(A, B, 0.5), test));
+    same("fused", evaluate(fused.fused, test));
+    QVERIFY(s.evaluationSeconds > 0);
+    if (!A.hasBatchNorm()) {
+      QCOMPARE(int(s.accuracy.size()), 5);
+      QCOMPARE(trainCalls, 0);
+      return;
+    }
+    QCOMPARE(int(s.accuracy.size()), 7);
+    QCOMPARE(trainCalls, 1);
+    Model f = fused.fused.clone(), v = vanillaAverage(A, B, 0.5);
+    recalibrateBatchNorm(f, train, 2, 128, 5);
+    recalibrateBatchNorm(v, train, 2, 128, 5);
+    same("fused_bn", evaluate(f, test));
+    same("vanilla_bn", evaluate(v, test));
+    // Re-estimation changed the statistics the fused model carried.
+    QVERIFY(s.loss.at("fused_bn") != s.loss.at("fused"));
   }
 
   // --- Parity with the authors' implementation (shared/reference/paper-mnist-mlpnet). ---

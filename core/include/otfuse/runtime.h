@@ -27,6 +27,9 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+/// `progress` with every report's stage replaced by `stage` (empty if `progress` is empty).
+ProgressFn withStage(const ProgressFn& progress, const std::string& stage);
+
 /// Cooperative cancellation: computations poll the flag between layers and batches and throw
 /// otfuse::Cancelled when it is set. May be set from any thread.
 using CancelFlag = std::atomic<bool>;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "otfuse/data/dataset.h"
+#include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
@@ -79,15 +80,6 @@ const Model& modelOf(const ModelPtr& m) {
 }
 
 // Progress with the stage renamed (evaluation passes of several models in one run).
-ProgressFn staged(const ProgressFn& progress, const std::string& stage) {
-  if (!progress) return {};
-  return [progress, stage](const Progress& p) {
-    Progress q = p;
-    q.stage = stage;
-    progress(q);
-  };
-}
-
 at::Tensor activationInputs(const FusionRequest& r) {
   if (r.options.mode != AlignMode::Activations) return at::Tensor();
   auto train = cachedDataset(r.dataset, Split::Train, r.dataDir);
@@ -184,23 +176,20 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   s.fusionSeconds = fused.seconds;
   if (r.evaluate) {
     auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
-    auto record = [&](const std::string& key, const EvalResult& e) {
-      s.accuracy[key] = e.accuracy;
-      s.loss[key] = e.loss;
-    };
-    auto t0 = std::chrono::steady_clock::now();
-    record("fused", evaluate(*out.fused->model, *test, 1000, staged(progress, "evaluate OT fusion"), cancel));
-    s.evaluationSeconds = since(t0);
-    record("model_0", evaluate(a, *test, 1000, staged(progress, "evaluate model A"), cancel));
-    record("model_1", evaluate(b, *test, 1000, staged(progress, "evaluate model B"), cancel));
-    record("ensemble",
-           evaluateEnsemble({a, b}, *test,
-                            r.probabilityEnsemble ? EnsembleRule::ProbabilityMean
-                                                  : EnsembleRule::LogSoftmaxMean,
-                            1000, staged(progress, "evaluate ensemble"), cancel));
-    if (out.vanilla)
-      record("vanilla", evaluate(*out.vanilla->model, *test, 1000,
-                                 staged(progress, "evaluate vanilla average"), cancel));
+    std::shared_ptr<const Dataset> train;
+    TableOneOptions t1;
+    t1.ensembleRule =
+        r.probabilityEnsemble ? EnsembleRule::ProbabilityMean : EnsembleRule::LogSoftmaxMean;
+    t1.t = r.options.t;
+    t1.bnBatches = r.bnBatches;
+    t1.seed = r.seed;
+    evaluateTableOne(
+        a, b, *out.fused->model, *test,
+        [&]() -> const Dataset& {
+          if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir);
+          return *train;
+        },
+        t1, s, progress, cancel);
   }
   return out;
 }
@@ -214,7 +203,7 @@ void interpolationCurve(const FusionRequest& r, int points, const CurvePointFn& 
   FusionOptions opt = r.options;
   opt.t = 0.0;  // A aligned to B, not averaged
   Model aligned =
-      fuse(a, b, opt, activationInputs(r), staged(progress, "interpolation curve: aligning"), cancel)
+      fuse(a, b, opt, activationInputs(r), withStage(progress, "interpolation curve: aligning"), cancel)
           .fused;
   const bool vanilla = fusionIncompatibility(*r.a, *r.b, true).empty();
   const int total = points * (vanilla ? 2 : 1);
@@ -239,9 +228,9 @@ void progressiveCurve(const FusionRequest& r, const CurvePointFn& onPoint,
     throw Error("progressive alignment is shown for models of equal widths only");
   auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
   FusionResult fused =
-      fuse(a, b, r.options, activationInputs(r), staged(progress, "progressive alignment: aligning"), cancel);
+      fuse(a, b, r.options, activationInputs(r), withStage(progress, "progressive alignment: aligning"), cancel);
   std::vector<Model> models = progressiveAlignment(a, fused);
-  EvalResult e0 = evaluate(a, *test, 1000, staged(progress, "progressive alignment: model A"), cancel);
+  EvalResult e0 = evaluate(a, *test, 1000, withStage(progress, "progressive alignment: model A"), cancel);
   onPoint("progressive", {0.0, e0.accuracy, e0.loss});
   for (size_t l = 0; l < models.size(); ++l) {
     throwIfCancelled(cancel);
@@ -262,8 +251,8 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
   at::Tensor inputs = activationInputs(r);
   FusionOptions opt = r.options;
   opt.solver = Solver::Exact;
-  EvalResult ex = evaluate(fuse(a, b, opt, inputs, staged(progress, "epsilon sweep: exact OT"), cancel).fused,
-                           *test, 1000, staged(progress, "epsilon sweep: exact OT"), cancel);
+  EvalResult ex = evaluate(fuse(a, b, opt, inputs, withStage(progress, "epsilon sweep: exact OT"), cancel).fused,
+                           *test, 1000, withStage(progress, "epsilon sweep: exact OT"), cancel);
   onPoint("exact", {0.0, ex.accuracy, ex.loss});
   opt.solver = Solver::Sinkhorn;
   for (int i = 0; i < points; ++i) {
@@ -295,7 +284,7 @@ std::vector<std::string> demoModels(const std::string& cacheDir, const std::stri
     opt.seed = seed;
     opt.augment = false;
     auto results = trainModel(m, *train, test.get(), opt,
-                              staged(progress, "train demo model " + std::to_string(seed + 1) + "/2"),
+                              withStage(progress, "train demo model " + std::to_string(seed + 1) + "/2"),
                               cancel);
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.2f", results.back().testAccuracy);

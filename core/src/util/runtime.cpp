@@ -53,6 +53,15 @@ void preferPassiveOpenMpWait(char** argv) {
   // Only reached when exec failed: carry on with the policy of the running process.
 }
 
+ProgressFn withStage(const ProgressFn& progress, const std::string& stage) {
+  if (!progress) return {};
+  return [progress, stage](const Progress& p) {
+    Progress q = p;
+    q.stage = stage;
+    progress(q);
+  };
+}
+
 void throwIfCancelled(const CancelFlag* flag) {
   if (flag && flag->load(std::memory_order_relaxed)) throw Cancelled();
 }

@@ -89,6 +89,8 @@ struct FusionRequest {
   int samples = 200;         // activations mode
   uint64_t seed = 0;
   bool evaluate = true;      // also evaluate A, B, ensemble, vanilla, fused
+  int bnBatches = 20;        // BatchNorm models: also both averages with re-estimated BN
+                             // statistics (batches of 128 training images; 0 = skip)
   bool probabilityEnsemble = false;
 };
 
@@ -99,8 +101,8 @@ struct FusionOutcome {
   ModelPtr vanilla;                 // null when shapes differ
 };
 
-/// Fusion plus (optionally) the Table-1 evaluations. Progress stages: "activations",
-/// "align <layer>", "evaluate <what>".
+/// Fusion plus (optionally) the Table-1 evaluations (see table_one.h for the keys). Progress
+/// stages: "activations", "align <layer>", "evaluate <what>".
 FusionOutcome runFusion(const FusionRequest& request, const ProgressFn& progress = {},
                         const CancelFlag* cancel = nullptr);
 

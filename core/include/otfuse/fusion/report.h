@@ -17,7 +17,8 @@ struct FusionSummary {
   FusionOptions options;
   int samples = 0;        // activation samples (activations mode)
   uint64_t seed = 0;
-  /// Keys: model_0, model_1, ensemble, vanilla, fused (percent / mean cross-entropy).
+  /// Keys: model_0, model_1, ensemble, vanilla, fused, and for BatchNorm models vanilla_bn,
+  /// fused_bn (re-estimated BN statistics); percent / mean cross-entropy.
   /// Absent keys were not computed (e.g. vanilla for different widths).
   std::map<std::string, double> accuracy, loss;
   double fusionSeconds = 0;      // alignment + averaging
