@@ -5,32 +5,35 @@
 //    a permutation matrix times the common mass (Birkhoff), so a linear assignment solver
 //    (Jonker-Volgenant, lapjv.cpp) computes it directly in double precision on the costs as
 //    given; it is one to two orders of magnitude faster than a network simplex.
-//  * anything else: LEMON's NetworkSimplex (Debian's liblemon-dev, header templates, block
-//    search pivot) on the bipartite graph of the positive-mass points. LEMON requires integer
-//    data, so both inputs are scaled to int64 (LEMON's own exact arithmetic then guarantees
-//    termination and exact flow conservation, with no tolerance on degenerate pivots):
-//      - masses: mu, nu * 2^60 / total, rounded; the rounding residue of the larger side is put
-//        on its largest entry so both integer totals agree. Flows are integers, so the plan's
-//        marginals equal the rounded masses exactly: marginal error <= (nA + nB) * total * 2^-61
-//        (about 1e-15 of the total mass for n = 2000).
+//  * anything else: our network simplex for the transportation problem (network_simplex.cpp:
+//    implicit arcs of the complete bipartite graph, block-search pivots, a minimum-rule start)
+//    on the points with integer mass (below). It works in exact int64 arithmetic, which gives
+//    exact flow conservation and termination without any tolerance on degenerate pivots, so
+//    both inputs are scaled to integers:
+//      - masses: mu, nu * 2^60 / total, rounded; the difference of the two integer totals is
+//        added to the largest entry of the lighter side so they agree. Points with a mass below
+//        2^-61 of the total round to nothing and are treated like zero-mass points. Flows are
+//        integers, so the plan's marginals equal the rounded masses: marginal error (L1, both
+//        sides) <= (nA + nB) * 2^-60 of the total mass (3.5e-15 for 2000 + 2000 points), plus the
+//        difference of the totals when they differ (up to the 1e-9 relative accepted).
 //      - costs: shifted by their minimum (any plan moves the same total mass, so the optimum is
-//        unchanged) and scaled so the range maps onto [0, 2^59 / (nA + nB + 2)], rounded. This
-//        keeps every potential (|pi| <= LEMON's artificial cost 2^62 + path length * max cost)
-//        and every reduced cost inside int64. The resolution is range * (nA + nB + 2) * 2^-59
-//        (7e-15 of the cost range for 2000 + 2000 points): the plan is optimal for the
-//        rounded costs, hence within that resolution times the total mass of the true optimum;
-//        plans of random (tie-free) problems are identical to double-precision solvers (POT).
-//    The dual potentials come back rescaled with the same resolution; the returned cost is
-//    <plan, M> computed in double from the unscaled costs.
+//        unchanged), scaled so the range maps onto [0, q], q = 2^61 / (nA + nB + 2), and
+//        rounded to integers. This keeps every potential and reduced cost inside int64 (see
+//        network_simplex.cpp). The resolution is range * (nA + nB + 2) * 2^-61 (1.7e-15 of the
+//        cost range for 2000 + 2000 points): the plan is optimal for the rounded costs, hence
+//        its cost is within that resolution times the total mass of the true optimum; plans of
+//        random (tie-free) problems are identical to those of double-precision solvers (POT).
+//        The integer costs are not stored: the simplex computes them from M, in place, each
+//        time it reads an arc (the same way each time).
+//    The simplex runs on the transposed problem (sources = M's columns), so that its rows of
+//    arcs are M's contiguous columns. The dual potentials come back rescaled with the same
+//    resolution; the returned cost is <plan, M> computed in double from the unscaled costs.
+//    ExactOptions::maxIterations bounds the number of pivots: when it is reached before
+//    optimality, the current plan (feasible, marginals as exact as above) is returned with
+//    Status::IterationLimit, iterations = pivots.
 //    A double-precision network simplex (POT's route) would instead need tolerances on
 //    degenerate pivots and accumulate rounding in the flow updates; the integer scaling avoids
 //    both at a precision far below the 1e-9 the tests require.
-//    Cost: LEMON stores the full bipartite arc list (about 70 bytes per arc), so set-up
-//    dominates on large problems; see bench/bench_ot.py for the ratio to POT.
-#define LEMON_ONLY_TEMPLATES
-#include <lemon/network_simplex.h>
-#include <lemon/smart_graph.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -39,6 +42,7 @@
 
 #include "common.h"
 #include "lapjv.h"
+#include "network_simplex.h"
 #include "otfuse/ot/ot.h"
 
 namespace otfuse::ot {
@@ -72,6 +76,87 @@ std::string validate(const Vector& mu, const Vector& nu, const Matrix& M) {
       return "target mass nu[" + std::to_string(j) + "] = " + describe(nu[j]) +
              " (masses must be finite and non-negative)";
   return {};
+}
+
+// The network simplex path of exact(): scales the positive-mass part of the problem to int64
+// (see the top of this file), solves it transposed and writes plan, duals, iterations and
+// status into r (plan and duals already sized and zero).
+void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, long long maxPivots,
+                           Result& r) {
+  const Eigen::Index nA = M.rows(), nB = M.cols();
+  const double massScale = std::ldexp(1.0, 60) / std::max(mu.sum(), nu.sum());
+  std::vector<int64_t> qa(nA), qb(nB);
+  int64_t ta = 0, tb = 0;
+  Eigen::Index amax = 0, bmax = 0;
+  for (Eigen::Index i = 0; i < nA; ++i) {
+    qa[i] = std::llround(mu[i] * massScale);
+    ta += qa[i];
+    if (qa[i] > qa[amax]) amax = i;
+  }
+  for (Eigen::Index j = 0; j < nB; ++j) {
+    qb[j] = std::llround(nu[j] * massScale);
+    tb += qb[j];
+    if (qb[j] > qb[bmax]) bmax = j;
+  }
+  if (ta > tb)
+    qb[bmax] += ta - tb;
+  else
+    qa[amax] += tb - ta;
+  // Points with integer mass; the rest keep a zero plan row / column.
+  std::vector<Eigen::Index> rows, cols;
+  std::vector<int64_t> supply, demand;  // the transposed problem: sources are M's columns
+  for (Eigen::Index i = 0; i < nA; ++i)
+    if (qa[i] > 0) {
+      rows.push_back(i);
+      demand.push_back(qa[i]);
+    }
+  for (Eigen::Index j = 0; j < nB; ++j)
+    if (qb[j] > 0) {
+      cols.push_back(j);
+      supply.push_back(qb[j]);
+    }
+  const int na = static_cast<int>(rows.size()), nb = static_cast<int>(cols.size());
+
+  // The simplex reads M in place (column j of M is the row of arcs of source j); only when
+  // points were left out does it read a compacted copy.
+  Matrix compact;
+  const bool all = na == nA && nb == nB;
+  if (!all) {
+    compact.resize(na, nb);
+    for (int j = 0; j < nb; ++j)
+      for (int i = 0; i < na; ++i) compact(i, j) = M(rows[i], cols[j]);
+  }
+  const Matrix& C = all ? M : compact;
+  const double cmin = C.minCoeff(), cmax = C.maxCoeff();
+  // The margin below q absorbs the rounding of qmax to double and of (c - cmin) * scale (up to
+  // a relative 2^-52, plus 1/2 for the rounding to an integer): every integer cost is <= q.
+  const int64_t q = (int64_t{1} << 61) / (na + nb + 2), qmax = q - 1 - (q >> 50);
+  detail::ScaledCosts cost;
+  cost.data = C.data();
+  cost.ld = na;
+  cost.offset = cmin;
+  cost.scale = cmax > cmin ? static_cast<double>(qmax) / (cmax - cmin) : 0.0;
+
+  const detail::TransportSolution ns = detail::solveTransport(cost, supply, demand, maxPivots);
+  const double inv = 1.0 / massScale;
+  for (const detail::TransportArc& a : ns.tree)
+    if (a.flow > 0) r.plan(rows[a.j], cols[a.i]) = static_cast<double>(a.flow) * inv;
+  // cost_ji - u_j - v_i >= 0 in the transposed problem: v belongs to M's rows, u to its columns.
+  const double back = cost.scale > 0 ? 1.0 / cost.scale : 0.0;
+  for (int i = 0; i < na; ++i) r.u[rows[i]] = static_cast<double>(ns.v[i]) * back + cmin;
+  for (int j = 0; j < nb; ++j) r.v[cols[j]] = static_cast<double>(ns.u[j]) * back;
+  // Points left out: any value keeping u_i + v_j <= M_ij is a valid dual (c-transform).
+  for (Eigen::Index i = 0; i < nA; ++i)
+    if (qa[i] == 0) r.u[i] = (M.row(i).transpose() - r.v).minCoeff();
+  for (Eigen::Index j = 0; j < nB; ++j)
+    if (qb[j] == 0) r.v[j] = (M.col(j) - r.u).minCoeff();
+  r.iterations = static_cast<int>(std::min<long long>(ns.pivots, std::numeric_limits<int>::max()));
+  if (!ns.optimal) {
+    r.status = Status::IterationLimit;
+    r.message = "stopped after " + std::to_string(ns.pivots) +
+                " network simplex pivots (ExactOptions::maxIterations): the plan is feasible "
+                "but not proven optimal, and the duals are not feasible";
+  }
 }
 
 }  // namespace
@@ -109,8 +194,14 @@ using detail::validateProblem;
 Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt) {
   Result r;
   if (!validateProblem(mu, nu, M, r)) return r;
+  if (opt.maxIterations < 0) {
+    r.status = Status::InvalidInput;
+    r.message =
+        "ExactOptions::maxIterations is " + std::to_string(opt.maxIterations) + " (must be >= 0)";
+    return r;
+  }
   const Eigen::Index nA = M.rows(), nB = M.cols();
-  const double sa = mu.sum(), sb = nu.sum();
+  const double sa = mu.sum();
   r.message = detail::checkTotals(mu, nu);
   if (!r.message.empty()) {
     r.status = Status::Infeasible;
@@ -137,91 +228,7 @@ Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOpt
     r.v = lap.u;
     r.iterations = n;
   } else {
-    // Positive-mass points only; zero-mass rows and columns keep a zero plan.
-    std::vector<Eigen::Index> rows, cols;
-    for (Eigen::Index i = 0; i < nA; ++i)
-      if (mu[i] > 0) rows.push_back(i);
-    for (Eigen::Index j = 0; j < nB; ++j)
-      if (nu[j] > 0) cols.push_back(j);
-    const int na = static_cast<int>(rows.size()), nb = static_cast<int>(cols.size());
-
-    const double massScale = std::ldexp(1.0, 60) / std::max(sa, sb);
-    std::vector<int64_t> qa(na), qb(nb);
-    int64_t ta = 0, tb = 0;
-    int amax = 0, bmax = 0;
-    for (int i = 0; i < na; ++i) {
-      qa[i] = std::llround(mu[rows[i]] * massScale);
-      ta += qa[i];
-      if (qa[i] > qa[amax]) amax = i;
-    }
-    for (int j = 0; j < nb; ++j) {
-      qb[j] = std::llround(nu[cols[j]] * massScale);
-      tb += qb[j];
-      if (qb[j] > qb[bmax]) bmax = j;
-    }
-    if (ta > tb)
-      qb[bmax] += ta - tb;
-    else
-      qa[amax] += tb - ta;
-
-    double cmin = std::numeric_limits<double>::infinity(), cmax = -cmin;
-    for (int j = 0; j < nb; ++j)
-      for (int i = 0; i < na; ++i) {
-        const double c = M(rows[i], cols[j]);
-        cmin = std::min(cmin, c);
-        cmax = std::max(cmax, c);
-      }
-    const double qmax = std::floor(std::ldexp(1.0, 59) / (na + nb + 2));
-    const double costScale = cmax > cmin ? qmax / (cmax - cmin) : 0.0;
-
-    lemon::SmartDigraph g;
-    g.reserveNode(na + nb);
-    g.reserveArc(static_cast<int>(static_cast<int64_t>(na) * nb));
-    std::vector<lemon::SmartDigraph::Node> nodes(na + nb);
-    for (int k = 0; k < na + nb; ++k) nodes[k] = g.addNode();
-    lemon::SmartDigraph::NodeMap<int64_t> supply(g);
-    for (int i = 0; i < na; ++i) supply[nodes[i]] = qa[i];
-    for (int j = 0; j < nb; ++j) supply[nodes[na + j]] = -qb[j];
-    // Arcs first, maps after: a map attached while arcs are added is resized arc by arc.
-    // Arc id = i * nb + j (SmartDigraph numbers arcs in insertion order).
-    for (int i = 0; i < na; ++i)
-      for (int j = 0; j < nb; ++j) g.addArc(nodes[i], nodes[na + j]);
-    lemon::SmartDigraph::ArcMap<int64_t> cost(g);
-    for (int j = 0; j < nb; ++j) {
-      const auto col = M.col(cols[j]);
-      for (int i = 0; i < na; ++i)
-        cost[g.arcFromId(i * nb + j)] = std::llround((col[rows[i]] - cmin) * costScale);
-    }
-    using Simplex = lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t>;
-    Simplex ns(g);
-    ns.supplyMap(supply).costMap(cost);
-    const Simplex::ProblemType pt = ns.run(Simplex::BLOCK_SEARCH);
-    if (pt != Simplex::OPTIMAL) {
-      // Cannot happen for a balanced bipartite problem with uncapacitated arcs; kept honest.
-      r.status = Status::Infeasible;
-      r.message = "network simplex reported an infeasible or unbounded problem";
-      r.plan.setZero();
-      return r;
-    }
-    const double inv = 1.0 / massScale;
-    for (lemon::SmartDigraph::ArcIt a(g); a != lemon::INVALID; ++a) {
-      const int64_t f = ns.flow(a);
-      if (f == 0) continue;
-      const int id = g.id(a);
-      r.plan(rows[id / nb], cols[id % nb]) = static_cast<double>(f) * inv;
-    }
-    // LEMON's reduced cost is c_ij + pi_i - pi_j >= 0, so u = -pi (sources), v = pi (targets).
-    const double back = costScale > 0 ? 1.0 / costScale : 0.0;
-    for (int i = 0; i < na; ++i)
-      r.u[rows[i]] = -static_cast<double>(ns.potential(nodes[i])) * back + cmin;
-    for (int j = 0; j < nb; ++j)
-      r.v[cols[j]] = static_cast<double>(ns.potential(nodes[na + j])) * back;
-    // Zero-mass points: any value keeping u_i + v_j <= M_ij is a valid dual (c-transform).
-    for (Eigen::Index i = 0; i < nA; ++i)
-      if (mu[i] == 0) r.u[i] = nb > 0 ? (M.row(i).transpose() - r.v).minCoeff() : 0.0;
-    for (Eigen::Index j = 0; j < nB; ++j)
-      if (nu[j] == 0) r.v[j] = (M.col(j) - r.u).minCoeff();
-    r.iterations = 0;  // LEMON does not report its pivot count
+    solveByNetworkSimplex(mu, nu, M, opt.maxIterations, r);
   }
   r.cost = (r.plan.array() * M.array()).sum();
   r.marginalError = marginalErrorL1(r.plan, mu, nu);

@@ -34,27 +34,33 @@ struct Result {
   Matrix plan;      // nA x nB, rows sum to mu, columns to nu (to solver accuracy)
   Vector u, v;      // duals (exact: potentials with u_i + v_j <= M_ij; Sinkhorn: eps*log scalings)
   double cost = 0;  // <plan, M>
-  int iterations = 0;        // Sinkhorn: scaling iterations; exact: n for the assignment path, 0
-                             // for the network simplex (LEMON does not report its pivot count)
+  int iterations = 0;        // Sinkhorn: scaling iterations; exact: n for the assignment path,
+                             // the number of pivots for the network simplex
   double marginalError = 0;  // ||plan 1 - mu||_1 + ||plan^T 1 - nu||_1
   Status status = Status::InvalidInput;
-  std::string message;  // for InvalidInput / Infeasible: which input is wrong
+  std::string message;  // InvalidInput / Infeasible: which input is wrong; IterationLimit: why
 };
 
 struct ExactOptions {
+  /// Most network simplex pivots (>= 0; negative is InvalidInput). When the plan is not proven
+  /// optimal after this many, exact() returns Status::IterationLimit with the current plan.
+  /// Does not apply to the assignment path, which always finishes (after n augmentations).
   long long maxIterations = 100000000;
   /// Use the assignment (Jonker-Volgenant) path when mu, nu are uniform and nA == nB.
   bool useAssignmentWhenPossible = true;
 };
 
-/// Solvers and their precision: see core/src/ot/exact.cpp (assignment for uniform square
-/// problems; LEMON's network simplex on int64-scaled data otherwise, marginals exact to ~1e-15
-/// of the total mass, costs resolved to (nA + nB) * 2e-18 of their range). maxIterations is not
-/// enforced by either solver (both terminate in finitely many steps); IterationLimit is never
-/// returned. Exact OT (earth mover's distance) in double precision for arbitrary non-negative
-/// marginals with equal totals (to 1e-9 relative) and any rectangular cost. Status Optimal on
-/// success; Infeasible when totals differ; InvalidInput for NaN/inf costs, negative mass, size
-/// mismatch.
+/// Exact OT (earth mover's distance) for arbitrary non-negative marginals with equal totals (to
+/// 1e-9 relative) and any rectangular cost. Solvers and their precision: see
+/// core/src/ot/exact.cpp. Uniform square problems go to a linear assignment solver (double
+/// precision on the costs as given); everything else to our network simplex on int64-scaled data:
+/// marginals exact to (nA + nB) * 2^-60 of the total mass (~3.5e-15 for 2000 + 2000 points), costs
+/// resolved to (nA + nB + 2) * 2^-61 of their range, so the cost is optimal to that resolution
+/// times the total mass, and duals satisfy u_i + v_j <= M_ij to it.
+/// Status Optimal on success; IterationLimit when maxIterations pivots did not reach the optimum
+/// (plan feasible with the same marginal accuracy, cost = <plan, M>, duals are the current tree
+/// potentials: complementary to the plan but not feasible); Infeasible when totals differ;
+/// InvalidInput for NaN/inf costs, negative mass, size mismatch, negative maxIterations.
 Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt = {});
 
 struct SinkhornOptions {
