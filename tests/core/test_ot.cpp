@@ -1,7 +1,13 @@
 // Optimal transport: ground costs, exact OT (assignment and network simplex paths), Sinkhorn.
-// Hand-computed plans, invariants (marginals, duals, optimality), and parity with POT's
-// ot.emd / ot.sinkhorn on fixtures written by tests/fixtures/make_ot_fixtures.py.
+// Hand-computed plans, invariants (marginals, duals, optimality), parity with POT's
+// ot.emd / ot.sinkhorn on fixtures written by tests/fixtures/make_ot_fixtures.py, and our
+// network simplex against LEMON's (liblemon-dev, an independent oracle used only here).
 #include <Eigen/Core>
+#ifdef OTFUSE_HAVE_LEMON
+#define LEMON_ONLY_TEMPLATES
+#include <lemon/network_simplex.h>
+#include <lemon/smart_graph.h>
+#endif
 
 #include <QtTest>
 
@@ -55,6 +61,61 @@ Vector randomMass(std::mt19937_64& rng, int n) {
   for (int i = 0; i < n; ++i) v[i] = U(rng);
   return v / v.sum();
 }
+
+Vector randomMassWithZeros(std::mt19937_64& rng, int n, double zeroFraction) {
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  Vector v(n);
+  for (int i = 0; i < n; ++i) v[i] = U(rng) < zeroFraction ? 0.0 : 0.1 + U(rng);
+  if (v.sum() == 0) v[0] = 1;
+  return v / v.sum();
+}
+
+#ifdef OTFUSE_HAVE_LEMON
+// GCC 12 reports LEMON's graph records (copied while partly uninitialized) as maybe
+// uninitialized where lemonPlan() is inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Exact OT by LEMON's NetworkSimplex on its own integer scaling (masses to 2^50, costs to 2^40
+// of their range; finer than any tolerance below, and independent of exact.cpp's). Returns
+// the plan, or an empty matrix if LEMON does not report an optimum.
+Matrix lemonPlan(const Vector& mu, const Vector& nu, const Matrix& M) {
+  const int nA = static_cast<int>(M.rows()), nB = static_cast<int>(M.cols());
+  const double massScale = std::ldexp(1.0, 50) / mu.sum();
+  std::vector<int64_t> a(nA), b(nB);
+  int64_t ta = 0, tb = 0;
+  for (int i = 0; i < nA; ++i) ta += a[i] = std::llround(mu[i] * massScale);
+  for (int j = 0; j < nB; ++j) tb += b[j] = std::llround(nu[j] * massScale);
+  // Balance on the largest entry of the lighter side.
+  if (ta < tb)
+    a[std::max_element(a.begin(), a.end()) - a.begin()] += tb - ta;
+  else
+    b[std::max_element(b.begin(), b.end()) - b.begin()] += ta - tb;
+  const double cmin = M.minCoeff(), range = M.maxCoeff() - cmin;
+  const double costScale = range > 0 ? std::ldexp(1.0, 40) / range : 0.0;
+
+  lemon::SmartDigraph g;
+  std::vector<lemon::SmartDigraph::Node> node(nA + nB);
+  for (auto& x : node) x = g.addNode();
+  std::vector<lemon::SmartDigraph::Arc> arc;
+  for (int i = 0; i < nA; ++i)
+    for (int j = 0; j < nB; ++j) arc.push_back(g.addArc(node[i], node[nA + j]));
+  lemon::SmartDigraph::NodeMap<int64_t> supply(g);
+  lemon::SmartDigraph::ArcMap<int64_t> cost(g);
+  for (int i = 0; i < nA; ++i) supply[node[i]] = a[i];
+  for (int j = 0; j < nB; ++j) supply[node[nA + j]] = -b[j];
+  for (int i = 0; i < nA; ++i)
+    for (int j = 0; j < nB; ++j) cost[arc[i * nB + j]] = std::llround((M(i, j) - cmin) * costScale);
+  lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t> ns(g);
+  ns.supplyMap(supply).costMap(cost);
+  if (ns.run() != ns.OPTIMAL) return Matrix();
+  Matrix plan(nA, nB);
+  for (int i = 0; i < nA; ++i)
+    for (int j = 0; j < nB; ++j)
+      plan(i, j) = static_cast<double>(ns.flow(arc[i * nB + j])) / massScale;
+  return plan;
+}
+#pragma GCC diagnostic pop
+#endif
 
 double rowErr(const Matrix& P, const Vector& mu) {
   return (P.rowwise().sum() - mu).lpNorm<1>();
@@ -265,6 +326,157 @@ class TestOt : public QObject {
       const Eigen::VectorXi perm = ot::assignment(M);
       for (int i = 0; i < nA; ++i) QCOMPARE(r.plan(i, perm[i]), 1.0 / nA);
     }
+  }
+
+  // Our network simplex against LEMON's on random rectangular problems: the same optimal cost,
+  // and our plan feasible with a dual certificate (duals feasible, complementary, no gap).
+  void networkSimplexVsLemon_data() {
+    QTest::addColumn<int>("seed");
+    QTest::addColumn<int>("nA");
+    QTest::addColumn<int>("nB");
+    QTest::addColumn<QString>("costs");  // "uniform" reals, "euclidean", "ties4" / "ties100":
+                                         // integers 0..3 / 0..99 (many equal costs)
+    QTest::addColumn<double>("zeros");   // fraction of zero-mass points
+    QTest::newRow("1x7") << 21 << 1 << 7 << "uniform" << 0.0;
+    QTest::newRow("9x1") << 22 << 9 << 1 << "uniform" << 0.0;
+    QTest::newRow("5x3") << 23 << 5 << 3 << "uniform" << 0.0;
+    QTest::newRow("37x61") << 24 << 37 << 61 << "uniform" << 0.0;
+    QTest::newRow("150x90") << 25 << 150 << 90 << "uniform" << 0.0;
+    QTest::newRow("300x200") << 26 << 300 << 200 << "uniform" << 0.0;
+    QTest::newRow("90x150 euclidean") << 27 << 90 << 150 << "euclidean" << 0.0;
+    QTest::newRow("200x120 ties") << 28 << 200 << 120 << "ties100" << 0.0;
+    QTest::newRow("64x64 ties") << 29 << 64 << 64 << "ties4" << 0.0;
+    QTest::newRow("120x70 zero masses") << 30 << 120 << 70 << "uniform" << 0.2;
+    QTest::newRow("80x110 ties, zero masses") << 31 << 80 << 110 << "ties100" << 0.3;
+  }
+
+  void networkSimplexVsLemon() {
+#ifndef OTFUSE_HAVE_LEMON
+    QSKIP("LEMON headers (liblemon-dev) not found at configure time");
+#else
+    QFETCH(int, seed);
+    QFETCH(int, nA);
+    QFETCH(int, nB);
+    QFETCH(QString, costs);
+    QFETCH(double, zeros);
+    std::mt19937_64 rng(seed);
+    Matrix M;
+    if (costs == "euclidean") {
+      const Matrix X = randomMatrix(rng, nA, 5), Y = randomMatrix(rng, nB, 5);
+      M = ot::groundCost(X, Y, ot::Metric::Euclidean);
+    } else {
+      M = randomMatrix(rng, nA, nB);
+      if (costs == "ties4") M = (M * 4).array().floor().matrix();
+      if (costs == "ties100") M = (M * 100).array().floor().matrix();
+    }
+    const Vector mu = randomMassWithZeros(rng, nA, zeros), nu = randomMassWithZeros(rng, nB, zeros);
+    const ot::Result r = ot::exact(mu, nu, M);
+    QCOMPARE(int(r.status), int(Status::Optimal));
+    QVERIFY((r.plan.array() >= 0).all());
+    QVERIFY(rowErr(r.plan, mu) <= 1e-12);
+    QVERIFY(colErr(r.plan, nu) <= 1e-12);
+    QVERIFY(std::abs(r.cost - (r.plan.array() * M.array()).sum()) <= 1e-12);
+    checkDuals(r, M, 1e-9);
+    QVERIFY(std::abs(r.cost - (mu.dot(r.u) + nu.dot(r.v))) <= 1e-9);
+    if (nA > 1 && nB > 1 && costs != "ties4") QVERIFY(r.iterations > 0);
+
+    const Matrix L = lemonPlan(mu, nu, M);
+    QVERIFY2(L.size() > 0, "LEMON did not report an optimum");
+    QVERIFY(rowErr(L, mu) <= 1e-9 && colErr(L, nu) <= 1e-9);
+    const double lemonCost = (L.array() * M.array()).sum();
+    QVERIFY2(std::abs(r.cost - lemonCost) <= 1e-9 * std::max(1.0, std::abs(lemonCost)),
+             qPrintable(
+                 QString("ours %1, LEMON %2").arg(r.cost, 0, 'g', 17).arg(lemonCost, 0, 'g', 17)));
+#endif
+  }
+
+  // Many small problems with integer masses and costs 0..3: degenerate trees (equal partial
+  // sums of masses) and ties everywhere, the cases where a simplex could cycle or stall.
+  void networkSimplexVsLemonDegenerate() {
+#ifndef OTFUSE_HAVE_LEMON
+    QSKIP("LEMON headers (liblemon-dev) not found at configure time");
+#else
+    std::mt19937_64 rng(50);
+    for (int trial = 0; trial < 300; ++trial) {
+      const int nA = 1 + static_cast<int>(rng() % 10), nB = 1 + static_cast<int>(rng() % 10);
+      Vector mu(nA), nu = Vector::Ones(nB);
+      for (int i = 0; i < nA; ++i) mu[i] = double(1 + rng() % 4);
+      if (mu.sum() < nB) mu[0] += nB - mu.sum();
+      for (int extra = static_cast<int>(mu.sum()) - nB; extra > 0; --extra) nu[rng() % nB] += 1;
+      const Matrix M = (randomMatrix(rng, nA, nB) * 4).array().floor().matrix();
+      const ot::Result r = ot::exact(mu, nu, M);
+      const QString what = QString("trial %1 (%2x%3)").arg(trial).arg(nA).arg(nB);
+      QVERIFY2(r.status == Status::Optimal, qPrintable(what));
+      QVERIFY2(rowErr(r.plan, mu) + colErr(r.plan, nu) <= 1e-12 * mu.sum(), qPrintable(what));
+      checkDuals(r, M, 1e-9);
+      const Matrix L = lemonPlan(mu, nu, M);
+      QVERIFY2(L.size() > 0, qPrintable(what));
+      const double lemonCost = (L.array() * M.array()).sum();
+      QVERIFY2(std::abs(r.cost - lemonCost) <= 1e-9 * std::max(1.0, lemonCost),
+               qPrintable(what + QString(": ours %1, LEMON %2").arg(r.cost).arg(lemonCost)));
+    }
+#endif
+  }
+
+  // ExactOptions::maxIterations bounds the network simplex's pivots: short of the optimum the
+  // result is IterationLimit with a feasible plan (exact marginals) and its cost.
+  void exactIterationLimit_data() {
+    // Pivots allowed; when `relative`, added to the number the unlimited solve needs.
+    QTest::addColumn<long long>("limit");
+    QTest::addColumn<bool>("relative");
+    QTest::addColumn<int>("status");
+    QTest::newRow("0 pivots: the initial tree") << 0LL << false << int(Status::IterationLimit);
+    QTest::newRow("1 pivot") << 1LL << false << int(Status::IterationLimit);
+    QTest::newRow("7 pivots") << 7LL << false << int(Status::IterationLimit);
+    QTest::newRow("one pivot short") << -1LL << true << int(Status::IterationLimit);
+    QTest::newRow("exactly enough") << 0LL << true << int(Status::Optimal);
+    QTest::newRow("negative") << -1LL << false << int(Status::InvalidInput);
+  }
+
+  void exactIterationLimit() {
+    QFETCH(long long, limit);
+    QFETCH(bool, relative);
+    QFETCH(int, status);
+    std::mt19937_64 rng(40);
+    const int nA = 60, nB = 45;
+    const Matrix M = randomMatrix(rng, nA, nB);
+    const Vector mu = randomMass(rng, nA), nu = randomMass(rng, nB);
+    const ot::Result best = ot::exact(mu, nu, M);
+    QCOMPARE(int(best.status), int(Status::Optimal));
+    QVERIFY(best.iterations > 10);
+    ot::ExactOptions opt;
+    opt.maxIterations = relative ? best.iterations + limit : limit;
+    const ot::Result r = ot::exact(mu, nu, M, opt);
+    QCOMPARE(int(r.status), status);
+    if (r.status == Status::InvalidInput) {
+      QVERIFY2(r.message.find("maxIterations") != std::string::npos, r.message.c_str());
+      return;
+    }
+    QCOMPARE(static_cast<long long>(r.iterations), opt.maxIterations);
+    QVERIFY((r.plan.array() >= 0).all());
+    QVERIFY(rowErr(r.plan, mu) <= 1e-12);
+    QVERIFY(colErr(r.plan, nu) <= 1e-12);
+    QVERIFY(r.marginalError <= 1e-12);
+    QVERIFY(std::abs(r.cost - (r.plan.array() * M.array()).sum()) <= 1e-12);
+    QVERIFY(r.cost >= best.cost - 1e-12);
+    if (r.status == Status::IterationLimit) {
+      QVERIFY2(r.message.find("maxIterations") != std::string::npos, r.message.c_str());
+    } else {
+      QVERIFY((r.plan - best.plan).cwiseAbs().maxCoeff() == 0);
+      checkDuals(r, M, 1e-9);
+    }
+  }
+
+  // The assignment path is not a pivoting method: maxIterations does not apply to it.
+  void assignmentIgnoresIterationLimit() {
+    std::mt19937_64 rng(41);
+    const int n = 30;
+    const Matrix M = randomMatrix(rng, n, n);
+    ot::ExactOptions opt;
+    opt.maxIterations = 0;
+    const ot::Result r = ot::exact(ot::uniform(n), ot::uniform(n), M, opt);
+    QCOMPARE(int(r.status), int(Status::Optimal));
+    QCOMPARE(r.iterations, n);
   }
 
   void assignmentBruteForce_data() {
