@@ -151,6 +151,39 @@ class TestStudio : public QObject {
     for (int k = 0; k < n; ++k) QCOMPARE((order[size_t(k)] * 7 + 3) % n, k);
   }
 
+  // BatchNorm runs add two rows (re-estimated statistics); other runs do not show them.
+  void batchNormRowsOnlyWhenComputed() {
+    ResultsView view;
+    FusionSummary s;
+    const char* base[] = {"model_0", "model_1", "ensemble", "vanilla", "fused"};
+    for (int i = 0; i < 5; ++i) {
+      s.accuracy[base[i]] = 10.0 + i;
+      s.loss[base[i]] = 1.0 + i;
+    }
+    auto hiddenRows = [&] {
+      int hidden = 0;
+      for (int r = 0; r < view.table()->rowCount(); ++r) hidden += view.table()->isRowHidden(r);
+      return hidden;
+    };
+    view.setSummary(s);
+    QCOMPARE(hiddenRows(), 2);
+    QVERIFY(qIsNaN(view.tableAccuracy("fused_bn")));
+    const int shortHeight = view.table()->height();
+    s.accuracy["fused_bn"] = 42.5;
+    s.loss["fused_bn"] = 0.75;
+    s.accuracy["vanilla_bn"] = 20.25;
+    s.loss["vanilla_bn"] = 2.5;
+    view.setSummary(s);
+    QCOMPARE(hiddenRows(), 0);
+    QCOMPARE(view.tableAccuracy("fused_bn"), 42.5);
+    QCOMPARE(view.tableLoss("vanilla_bn"), 2.5);
+    QVERIFY(view.table()->height() > shortHeight);
+    // The bar chart has one bar per shown row.
+    QCOMPARE(view.plots().front()->plottableCount(), 7);
+    view.clear();
+    QCOMPARE(hiddenRows(), 2);
+  }
+
   void openPaperModels() {
     if (const QString why = paperDataMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
     QSignalSpy loaded(window_->controller(), &EngineController::modelLoaded);

@@ -24,6 +24,8 @@ QString rowLabel(const QString& key, const FusionSummary* s) {
   if (key == "model_1") return QObject::tr("Model B, anchor") + model(1);
   if (key == "ensemble") return QObject::tr("Prediction ensemble");
   if (key == "vanilla") return QObject::tr("Vanilla average");
+  if (key == "vanilla_bn") return QObject::tr("Vanilla average, BN re-estimated");
+  if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
   return QObject::tr("OT fusion");
 }
 QString shortLabel(const QString& key) {
@@ -31,18 +33,27 @@ QString shortLabel(const QString& key) {
   if (key == "model_1") return QObject::tr("B");
   if (key == "ensemble") return QObject::tr("Ensemble");
   if (key == "vanilla") return QObject::tr("Vanilla avg.");
+  if (key == "vanilla_bn") return QObject::tr("Vanilla+BN");
+  if (key == "fused_bn") return QObject::tr("OT+BN");
   return QObject::tr("OT fusion");
+}
+// Rows shown only when the run computed them (BatchNorm models).
+bool optionalRow(const QString& key) {
+  return key.endsWith(QLatin1String("_bn"));
 }
 QColor barColor(const QString& key) {
   if (key == "fused") return QColor(33, 113, 181);
+  if (key == "fused_bn") return QColor(107, 174, 214);
   if (key == "vanilla") return QColor(230, 85, 13);
+  if (key == "vanilla_bn") return QColor(253, 174, 107);
   if (key == "ensemble") return QColor(117, 107, 177);
   return QColor(150, 150, 150);
 }
 }  // namespace
 
 const QStringList& ResultsView::keys() {
-  static const QStringList k{"model_0", "model_1", "ensemble", "vanilla", "fused"};
+  static const QStringList k{"model_0",  "model_1",    "ensemble", "vanilla",
+                             "fused",    "vanilla_bn", "fused_bn"};
   return k;
 }
 
@@ -58,12 +69,12 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setToolTip(
       tr("The paper's Table 1 row for this pair: parents, prediction ensemble, "
-         "vanilla averaging and OT fusion."));
+         "vanilla averaging and OT fusion. For BatchNorm models also both averages with the "
+         "BatchNorm statistics re-estimated on training batches: averaged running statistics "
+         "do not describe averaged weights."));
   table_->setMinimumWidth(420);
   table_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  table_->setFixedHeight(table_->horizontalHeader()->sizeHint().height() +
-                         table_->verticalHeader()->length() + 2 * table_->frameWidth());
   top->addWidget(table_, 3);
   info_ = new QLabel(tr("Run a fusion (Ctrl+R) to fill this table."));
   info_->setWordWrap(true);
@@ -95,9 +106,17 @@ QList<QCustomPlot*> ResultsView::plots() const {
   return {accuracyChart_, lossChart_};
 }
 
+void ResultsView::showRows(const std::map<std::string, double>& present) {
+  for (int r = 0; r < keys().size(); ++r)
+    table_->setRowHidden(r, optionalRow(keys()[r]) && !present.count(keys()[r].toStdString()));
+  table_->setFixedHeight(table_->horizontalHeader()->sizeHint().height() +
+                         table_->verticalHeader()->length() + 2 * table_->frameWidth());
+}
+
 void ResultsView::clear() {
   for (int r = 0; r < table_->rowCount(); ++r)
     for (int c = 0; c < 2; ++c) table_->setItem(r, c, new QTableWidgetItem(QStringLiteral("—")));
+  showRows({});
   fillChart(accuracyChart_, {}, true);
   fillChart(lossChart_, {}, false);
 }
@@ -106,6 +125,7 @@ void ResultsView::setSummary(const FusionSummary& s) {
   QStringList rows;
   for (const QString& k : keys()) rows << rowLabel(k, &s);
   table_->setVerticalHeaderLabels(rows);
+  showRows(s.accuracy);
   for (int r = 0; r < keys().size(); ++r) {
     const std::string key = keys()[r].toStdString();
     auto put = [&](int col, const std::map<std::string, double>& m, int digits) {
@@ -114,7 +134,7 @@ void ResultsView::setSummary(const FusionSummary& s) {
                                                       : QString::number(it->second, 'f', digits));
       if (it != m.end()) item->setData(Qt::UserRole, it->second);  // exact value
       item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-      if (key == "fused") {
+      if (key == "fused" || key == "fused_bn") {
         QFont f = item->font();
         f.setBold(true);
         item->setFont(f);
@@ -164,8 +184,11 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
   plot->clearItems();
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   double maxValue = 0;
-  for (int i = 0; i < keys().size(); ++i) {
-    const QString key = keys()[i];
+  QStringList shown;
+  for (const QString& key : keys())
+    if (!optionalRow(key) || values.count(key.toStdString())) shown << key;
+  for (int i = 0; i < shown.size(); ++i) {
+    const QString key = shown[i];
     ticker->addTick(i + 1, shortLabel(key));
     auto it = values.find(key.toStdString());
     if (it == values.end() || !std::isfinite(it->second)) continue;
@@ -184,7 +207,7 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
     label->setPadding(QMargins(0, 0, 0, 2));
   }
   plot->xAxis->setTicker(ticker);
-  plot->xAxis->setRange(0.4, keys().size() + 0.6);
+  plot->xAxis->setRange(0.4, shown.size() + 0.6);
   plot->yAxis->setRange(0, percent ? 108 : std::max(0.1, maxValue * 1.2));
   if (percent) {
     QSharedPointer<QCPAxisTickerFixed> fixed(new QCPAxisTickerFixed);

@@ -1,6 +1,7 @@
 #pragma once
 // The run's results: the paper's Table-1 row (model A, model B, prediction ensemble, vanilla
-// average, OT fusion) as a table of test accuracy and loss, two bar charts of the same numbers,
+// average, OT fusion; for BatchNorm models also both averages with re-estimated BatchNorm
+// statistics) as a table of test accuracy and loss, two bar charts of the same numbers,
 // and the run's settings and timings. UI thread only.
 #include <QWidget>
 
@@ -19,7 +20,9 @@ class ResultsView : public QWidget {
   Q_OBJECT
  public:
   /// Row order of the table and the charts, with the summary keys they show.
-  static const QStringList& keys();  // model_0, model_1, ensemble, vanilla, fused
+  /// model_0, model_1, ensemble, vanilla, fused, vanilla_bn, fused_bn; the last two (BatchNorm
+  /// re-estimated) are shown only when the summary has them.
+  static const QStringList& keys();
 
   explicit ResultsView(QWidget* parent = nullptr);
 
@@ -32,6 +35,7 @@ class ResultsView : public QWidget {
   QList<QCustomPlot*> plots() const;
 
  private:
+  void showRows(const std::map<std::string, double>& present);
   void fillChart(QCustomPlot* plot, const std::map<std::string, double>& values, bool percent);
 
   QTableWidget* table_;
