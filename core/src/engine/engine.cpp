@@ -3,7 +3,6 @@
 
 #include <ATen/ATen.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -84,10 +83,6 @@ at::Tensor activationInputs(const FusionRequest& r) {
   if (r.options.mode != AlignMode::Activations) return at::Tensor();
   auto train = cachedDataset(r.dataset, Split::Train, r.dataDir);
   return sampleInputs(*train, r.samples, r.seed);
-}
-
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
