@@ -62,6 +62,8 @@ Vector randomMass(std::mt19937_64& rng, int n) {
   return v / v.sum();
 }
 
+#ifdef OTFUSE_HAVE_LEMON
+// Random masses summing to 1, each zero with probability zeroFraction (not all zero).
 Vector randomMassWithZeros(std::mt19937_64& rng, int n, double zeroFraction) {
   std::uniform_real_distribution<double> U(0.0, 1.0);
   Vector v(n);
@@ -70,7 +72,6 @@ Vector randomMassWithZeros(std::mt19937_64& rng, int n, double zeroFraction) {
   return v / v.sum();
 }
 
-#ifdef OTFUSE_HAVE_LEMON
 // GCC 12 reports LEMON's graph records (copied while partly uninitialized) as maybe
 // uninitialized where lemonPlan() is inlined.
 #pragma GCC diagnostic push
