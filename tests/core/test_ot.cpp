@@ -419,6 +419,28 @@ class TestOt : public QObject {
 #endif
   }
 
+  // Scaling the masses scales the plan, down to tiny and up to huge totals.
+  void exactMassScale_data() {
+    QTest::addColumn<double>("scale");
+    QTest::newRow("1e-300") << 1e-300;
+    QTest::newRow("1e-5") << 1e-5;
+    QTest::newRow("1e300") << 1e300;
+  }
+
+  void exactMassScale() {
+    QFETCH(double, scale);
+    std::mt19937_64 rng(42);
+    const Matrix M = randomMatrix(rng, 30, 20);
+    const Vector mu = randomMass(rng, 30), nu = randomMass(rng, 20);
+    const ot::Result one = ot::exact(mu, nu, M);
+    const ot::Result r = ot::exact(mu * scale, nu * scale, M);
+    QCOMPARE(int(r.status), int(Status::Optimal));
+    QCOMPARE(r.iterations, one.iterations);
+    QVERIFY((r.plan / scale - one.plan).cwiseAbs().maxCoeff() <= 1e-15);
+    QVERIFY(std::abs(r.cost / scale - one.cost) <= 1e-15);
+    QVERIFY(r.marginalError <= 1e-12 * scale);
+  }
+
   // ExactOptions::maxIterations bounds the network simplex's pivots: short of the optimum the
   // result is IterationLimit with a feasible plan (exact marginals) and its cost.
   void exactIterationLimit_data() {

@@ -84,17 +84,19 @@ std::string validate(const Vector& mu, const Vector& nu, const Matrix& M) {
 void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, long long maxPivots,
                            Result& r) {
   const Eigen::Index nA = M.rows(), nB = M.cols();
-  const double massScale = std::ldexp(1.0, 60) / std::max(mu.sum(), nu.sum());
+  // Masses relative to the total first, then times 2^60: no overflow for any positive total.
+  const double total = std::max(mu.sum(), nu.sum());
+  auto scaled = [total](double mass) { return std::llround(std::ldexp(mass / total, 60)); };
   std::vector<int64_t> qa(nA), qb(nB);
   int64_t ta = 0, tb = 0;
   Eigen::Index amax = 0, bmax = 0;
   for (Eigen::Index i = 0; i < nA; ++i) {
-    qa[i] = std::llround(mu[i] * massScale);
+    qa[i] = scaled(mu[i]);
     ta += qa[i];
     if (qa[i] > qa[amax]) amax = i;
   }
   for (Eigen::Index j = 0; j < nB; ++j) {
-    qb[j] = std::llround(nu[j] * massScale);
+    qb[j] = scaled(nu[j]);
     tb += qb[j];
     if (qb[j] > qb[bmax]) bmax = j;
   }
@@ -138,9 +140,9 @@ void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, 
   cost.scale = cmax > cmin ? static_cast<double>(qmax) / (cmax - cmin) : 0.0;
 
   const detail::TransportSolution ns = detail::solveTransport(cost, supply, demand, maxPivots);
-  const double inv = 1.0 / massScale;
   for (const detail::TransportArc& a : ns.tree)
-    if (a.flow > 0) r.plan(rows[a.j], cols[a.i]) = static_cast<double>(a.flow) * inv;
+    if (a.flow > 0)
+      r.plan(rows[a.j], cols[a.i]) = std::ldexp(static_cast<double>(a.flow), -60) * total;
   // cost_ji - u_j - v_i >= 0 in the transposed problem: v belongs to M's rows, u to its columns.
   const double back = cost.scale > 0 ? 1.0 / cost.scale : 0.0;
   for (int i = 0; i < na; ++i) r.u[rows[i]] = static_cast<double>(ns.v[i]) * back + cmin;
