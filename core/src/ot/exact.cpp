@@ -24,7 +24,9 @@
 //        its cost is within that resolution times the total mass of the true optimum; plans of
 //        random (tie-free) problems are identical to those of double-precision solvers (POT).
 //        The integer costs are not stored: the simplex computes them from M, in place, each
-//        time it reads an arc (the same way each time).
+//        time it reads an arc (the same way each time). Costs whose range overflows a double or
+//        is too small to scale (below ~1e-290) are first divided by their largest magnitude, in
+//        a copy; near the double range the duals can then overflow.
 //    The simplex runs on the transposed problem (sources = M's columns), so that its rows of
 //    arcs are M's contiguous columns. The dual potentials come back rescaled with the same
 //    resolution; the returned cost is <plan, M> computed in double from the unscaled costs.
@@ -128,13 +130,25 @@ void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, 
     for (int j = 0; j < nb; ++j)
       for (int i = 0; i < na; ++i) compact(i, j) = M(rows[i], cols[j]);
   }
-  const Matrix& C = all ? M : compact;
-  const double cmin = C.minCoeff(), cmax = C.maxCoeff();
+  const Matrix* C = all ? &M : &compact;
+  double cmin = C->minCoeff(), cmax = C->maxCoeff();
   // The margin below q absorbs the rounding of qmax to double and of (c - cmin) * scale (up to
   // a relative 2^-52, plus 1/2 for the rounding to an integer): every integer cost is <= q.
   const int64_t q = (int64_t{1} << 61) / (na + nb + 2), qmax = q - 1 - (q >> 50);
+  // Costs whose range overflows (near +-1e308) or is too small for qmax / range (below ~1e-290)
+  // are solved as a copy divided by their largest magnitude: the optimal plan does not change.
+  double unit = 1.0;
+  Matrix rescaled;
+  if (cmax > cmin &&
+      !(std::isfinite(cmax - cmin) && std::isfinite(static_cast<double>(qmax) / (cmax - cmin)))) {
+    unit = std::max(std::abs(cmin), std::abs(cmax));
+    rescaled = *C / unit;
+    C = &rescaled;
+    cmin = C->minCoeff();
+    cmax = C->maxCoeff();
+  }
   detail::ScaledCosts cost;
-  cost.data = C.data();
+  cost.data = C->data();
   cost.ld = na;
   cost.offset = cmin;
   cost.scale = cmax > cmin ? static_cast<double>(qmax) / (cmax - cmin) : 0.0;
@@ -144,9 +158,10 @@ void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, 
     if (a.flow > 0)
       r.plan(rows[a.j], cols[a.i]) = std::ldexp(static_cast<double>(a.flow), -60) * total;
   // cost_ji - u_j - v_i >= 0 in the transposed problem: v belongs to M's rows, u to its columns.
+  // (For costs spanning more than ~1e308 / (nA + nB) the duals can overflow to +-inf.)
   const double back = cost.scale > 0 ? 1.0 / cost.scale : 0.0;
-  for (int i = 0; i < na; ++i) r.u[rows[i]] = static_cast<double>(ns.v[i]) * back + cmin;
-  for (int j = 0; j < nb; ++j) r.v[cols[j]] = static_cast<double>(ns.u[j]) * back;
+  for (int i = 0; i < na; ++i) r.u[rows[i]] = (static_cast<double>(ns.v[i]) * back + cmin) * unit;
+  for (int j = 0; j < nb; ++j) r.v[cols[j]] = static_cast<double>(ns.u[j]) * back * unit;
   // Points left out: any value keeping u_i + v_j <= M_ij is a valid dual (c-transform).
   for (Eigen::Index i = 0; i < nA; ++i)
     if (qa[i] == 0) r.u[i] = (M.row(i).transpose() - r.v).minCoeff();
