@@ -80,11 +80,11 @@ int cmdEval(Args& args) {
         progress(q);
       };
     }
-    results.push_back(evaluate(models[i], test, int(batchSize), named));
+    results.push_back(evaluate(models[i], test, int(batchSize), named, interruptFlag()));
   }
   EvalResult ensemble;
   const bool withEnsemble = models.size() > 1;
-  if (withEnsemble) ensemble = evaluateEnsemble(models, test, rule, int(batchSize), progress);
+  if (withEnsemble) ensemble = evaluateEnsemble(models, test, rule, int(batchSize), progress, interruptFlag());
   bar.finish();
 
   if (args.flag("json")) {

@@ -105,7 +105,7 @@ int cmdFuse(Args& args) {
     }
   }
 
-  FusionResult fused = fuse(a, b, opt, inputs, progress, nullptr);
+  FusionResult fused = fuse(a, b, opt, inputs, progress, interruptFlag());
   bar.finish();
 
   FusionSummary summary;
@@ -131,7 +131,7 @@ int cmdFuse(Args& args) {
           if (!train) train = loadDataset(datasetName, Split::Train, dataDir);
           return *train;
         },
-        t1, summary, progress);
+        t1, summary, progress, interruptFlag());
     bar.finish();
   }
 

@@ -101,7 +101,7 @@ int cmdTrain(Args& args) {
                 r.epoch, r.learningRate, r.trainLoss, r.testAccuracy, r.testLoss);
     std::fflush(stdout);
   };
-  std::vector<EpochResult> results = trainModel(model, train, &test, o, progress, nullptr, onEpoch);
+  std::vector<EpochResult> results = trainModel(model, train, &test, o, progress, interruptFlag(), onEpoch);
   bar.finish();
 
   const EpochResult& last = results.back();

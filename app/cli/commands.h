@@ -2,8 +2,15 @@
 // The otfuse subcommands. Each takes the arguments after its name and returns the exit code;
 // each lives in cmd_<name>.cpp.
 #include "args.h"
+#include "otfuse/runtime.h"
 
 namespace otfuse::cli {
+
+/// Set by the first Ctrl-C (SIGINT) or SIGTERM once installInterruptHandler() ran; long
+/// computations poll it and throw Cancelled, so nothing is half-written. A second Ctrl-C
+/// ends the process at once.
+const CancelFlag* interruptFlag();
+void installInterruptHandler();
 
 int cmdData(Args& args);   // data list | data import cifar10 PATH
 int cmdInfo(Args& args);   // info MODEL

@@ -25,6 +25,7 @@ commands:
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
+Ctrl-C (or SIGTERM) stops train, eval and fuse cleanly: exit code 130, no file written.
 run 'otfuse <command> --help' for a command's options.
 )";
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(argv + 2, argv + argc);
   try {
     otfuse::initRuntime();
+    installInterruptHandler();
     using Fn = int (*)(Args&);
     struct Entry {
       const char* name;
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
     std::cerr << "otfuse: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const otfuse::Cancelled&) {
-    std::cerr << "otfuse: cancelled\n";
+    std::cerr << "\notfuse: cancelled; no output file was written or changed\n";
     return 130;
   } catch (const otfuse::Error& e) {
     std::cerr << "otfuse: " << e.what() << '\n';

@@ -70,4 +70,21 @@ if "$otfuse" train --arch mlpnet --dataset mnist --out "$work/x.pt" --schedule z
   fail "unknown schedule accepted"
 fi
 grep -q "zigzag" "$work/err.txt" || fail "schedule error: $(cat "$work/err.txt")"
+# Stopped during training (SIGTERM; Ctrl-C sends SIGINT to the same handler): exit 130, a message, and the output file neither written nor changed.
+cp "$work/cli_a.pt" "$work/keep.pt"
+before=$(md5sum < "$work/keep.pt")
+"$otfuse" train --arch mlpnet --dataset mnist --out "$work/keep.pt" --epochs 50 --no-progress \
+  > "$work/int_out.txt" 2> "$work/int_err.txt" &
+pid=$!
+for _ in $(seq 1 300); do  # wait until the first epoch line shows training is under way
+  grep -q "^epoch" "$work/int_out.txt" && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[[ $rc -eq 130 ]] || fail "interrupted train exited with $rc, not 130: $(cat "$work/int_err.txt")"
+grep -q "cancelled" "$work/int_err.txt" || fail "no cancellation message: $(cat "$work/int_err.txt")"
+[[ $(md5sum < "$work/keep.pt") == "$before" ]] || fail "interrupted train changed the output file"
+ls "$work" | grep -q "keep.pt.*tmp\|\.tmp" && fail "a temporary file was left behind: $(ls "$work")"
 echo "PASS"
