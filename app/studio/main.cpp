@@ -2,6 +2,7 @@
 //   otfuse-studio [MODEL...]                 open models (two or more to fuse)
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
+//                     [--no-curves]          (skip the curves: quick on big models)
 #include <qcustomplot.h>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -37,9 +38,13 @@ int main(int argc, char** argv) {
                                 "Run the fusion of the given models (or the demo), compute the "
                                 "accuracy curves, save every view as PNG into DIR and exit.",
                                 "DIR");
+  QCommandLineOption noCurves("no-curves",
+                              "With --screenshot: skip the accuracy curves (they evaluate the "
+                              "test set dozens of times: minutes for a CIFAR-10 VGG).");
   QCommandLineOption dataDir("data-dir", "Folder holding the datasets.", "DIR");
   parser.addOption(demo);
   parser.addOption(screenshot);
+  parser.addOption(noCurves);
   parser.addOption(dataDir);
   parser.process(app);
 
@@ -64,7 +69,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "otfuse-studio: %s: %s\n", qPrintable(title), qPrintable(message));
       exitCode = 1;
     });
-    auto curvesStarted = std::make_shared<bool>(false);
+    auto curvesStarted = std::make_shared<bool>(parser.isSet(noCurves));
     QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, curvesStarted] {
       if (*curvesStarted) return;
       *curvesStarted = true;

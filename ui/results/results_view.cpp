@@ -28,14 +28,15 @@ QString rowLabel(const QString& key, const FusionSummary* s) {
   if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
   return QObject::tr("OT fusion");
 }
+// Bar labels: two lines, so seven bars fit side by side without overlapping.
 QString shortLabel(const QString& key) {
   if (key == "model_0") return QObject::tr("A");
   if (key == "model_1") return QObject::tr("B");
   if (key == "ensemble") return QObject::tr("Ensemble");
-  if (key == "vanilla") return QObject::tr("Vanilla avg.");
-  if (key == "vanilla_bn") return QObject::tr("Vanilla+BN");
-  if (key == "fused_bn") return QObject::tr("OT+BN");
-  return QObject::tr("OT fusion");
+  if (key == "vanilla") return QObject::tr("Vanilla\naverage");
+  if (key == "vanilla_bn") return QObject::tr("Vanilla avg.\n+ BN");
+  if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
+  return QObject::tr("OT\nfusion");
 }
 // Rows shown only when the run computed them (BatchNorm models).
 bool optionalRow(const QString& key) {
@@ -148,7 +149,7 @@ void ResultsView::setSummary(const FusionSummary& s) {
   QString solver =
       o.solver == Solver::Exact ? tr("exact OT") : tr("Sinkhorn, ε = %1").arg(o.epsilon);
   info_->setText(
-      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
+      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
           .arg(QString::fromStdString(s.architecture), QString::fromStdString(s.dataset),
                QString::fromStdString(toString(o.mode)), solver,
