@@ -34,7 +34,7 @@ QString shortLabel(const QString& key) {
   if (key == "model_1") return QObject::tr("B");
   if (key == "ensemble") return QObject::tr("Ensemble");
   if (key == "vanilla") return QObject::tr("Vanilla\naverage");
-  if (key == "vanilla_bn") return QObject::tr("Vanilla avg.\n+ BN");
+  if (key == "vanilla_bn") return QObject::tr("Vanilla\n+ BN");
   if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
   return QObject::tr("OT\nfusion");
 }
