@@ -72,14 +72,8 @@ int cmdEval(Args& args) {
     progress = [&bar](const Progress& p) { bar.update(p.stage, p.done, p.total, p.message); };
   std::vector<EvalResult> results;
   for (size_t i = 0; i < models.size(); ++i) {
-    ProgressFn named;
-    if (progress) {
-      named = [&, i](const Progress& p) {
-        Progress q = p;
-        q.stage = "evaluate " + std::to_string(i + 1) + "/" + std::to_string(models.size());
-        progress(q);
-      };
-    }
+    ProgressFn named = withStage(
+        progress, "evaluate " + std::to_string(i + 1) + "/" + std::to_string(models.size()));
     results.push_back(evaluate(models[i], test, int(batchSize), named, interruptFlag()));
   }
   EvalResult ensemble;

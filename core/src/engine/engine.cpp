@@ -78,7 +78,6 @@ const Model& modelOf(const ModelPtr& m) {
   return *m->model;
 }
 
-// Progress with the stage renamed (evaluation passes of several models in one run).
 at::Tensor activationInputs(const FusionRequest& r) {
   if (r.options.mode != AlignMode::Activations) return at::Tensor();
   auto train = cachedDataset(r.dataset, Split::Train, r.dataDir);

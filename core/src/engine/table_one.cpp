@@ -1,6 +1,7 @@
 #include "otfuse/engine/table_one.h"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "otfuse/fusion/fusion.h"
@@ -20,10 +21,12 @@ void evaluateTableOne(const Model& a, const Model& b, const Model& fused, const 
   record("model_1", evaluate(b, test, bs, withStage(progress, "evaluate model B"), cancel));
   record("ensemble", evaluateEnsemble({a, b}, test, opt.ensembleRule, bs,
                                       withStage(progress, "evaluate ensemble"), cancel));
-  const bool sameArchitecture = a.architecture().name == b.architecture().name;
-  if (sameArchitecture)
-    record("vanilla", evaluate(vanillaAverage(a, b, opt.t), test, bs,
+  std::optional<Model> vanilla;  // averaged once; the BatchNorm row re-estimates it in place
+  if (a.architecture().name == b.architecture().name) {
+    vanilla = vanillaAverage(a, b, opt.t);
+    record("vanilla", evaluate(*vanilla, test, bs,
                                withStage(progress, "evaluate vanilla average"), cancel));
+  }
   const auto t0 = std::chrono::steady_clock::now();
   record("fused", evaluate(fused, test, bs, withStage(progress, "evaluate OT fusion"), cancel));
   summary.evaluationSeconds =
@@ -35,10 +38,9 @@ void evaluateTableOne(const Model& a, const Model& b, const Model& fused, const 
   recalibrateBatchNorm(recalibrated, trainSet, opt.bnBatches, 128, opt.seed, cancel);
   record("fused_bn", evaluate(recalibrated, test, bs,
                               withStage(progress, "evaluate OT fusion + BN re-estimation"), cancel));
-  if (sameArchitecture) {
-    Model v = vanillaAverage(a, b, opt.t);
-    recalibrateBatchNorm(v, trainSet, opt.bnBatches, 128, opt.seed, cancel);
-    record("vanilla_bn", evaluate(v, test, bs,
+  if (vanilla) {
+    recalibrateBatchNorm(*vanilla, trainSet, opt.bnBatches, 128, opt.seed, cancel);
+    record("vanilla_bn", evaluate(*vanilla, test, bs,
                                   withStage(progress, "evaluate vanilla + BN re-estimation"), cancel));
   }
 }
