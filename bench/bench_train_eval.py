@@ -6,76 +6,44 @@ MNIST is read from the idx files into tensors and normalized once (as otfuse doe
 taken by indexing those tensors (no DataLoader). With CIFAR_BIN_DIR (cifar-10-batches-bin) also
 the VGG training steps and the VGG evaluation otfuse times. Prints one JSON line.
 """
-import gzip
 import json
 import os
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures"))
+TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests")
+sys.path[:0] = [os.path.join(TESTS, "fixtures"), os.path.join(TESTS, "python")]
 from make_model_fixtures import VGG  # noqa: E402  (the architecture the fixtures check otfuse against)
+from mnist_torch import MLPNet, load_mnist  # noqa: E402
 
 CIFAR_MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 CIFAR_STD = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
 
 
-class MLPNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 400, bias=False)
-        self.fc2 = nn.Linear(400, 200, bias=False)
-        self.fc3 = nn.Linear(200, 100, bias=False)
-        self.fc4 = nn.Linear(100, 10, bias=False)
-
-    def forward(self, x):
-        x = x.view(x.shape[0], -1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        x = F.relu(self.fc3(x))
-        return F.log_softmax(self.fc4(x), dim=1)
-
-
-def read_idx(folder, name):
-    for path, opener in ((os.path.join(folder, name), open),
-                         (os.path.join(folder, name + ".gz"), gzip.open)):
-        if os.path.exists(path):
-            with opener(path, "rb") as f:
-                data = f.read()
-            ndim = data[3]
-            dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-            return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).view(dims)
-    raise FileNotFoundError(os.path.join(folder, name))
-
-
-def load(folder, prefix):
-    x = read_idx(folder, prefix + "-images-idx3-ubyte").float().div(255).unsqueeze(1)
-    return x.sub(0.1307).div(0.3081), read_idx(folder, prefix + "-labels-idx1-ubyte").long()
-
-
-def evaluate(net, x, y, batch=1000):
+def evaluate(net, x, y, batch=1000, loss_fn=F.nll_loss):
     net.eval()
     correct, loss = 0, 0.0
     with torch.no_grad():
         for i in range(0, len(x), batch):
             out = net(x[i:i + batch])
-            loss += F.nll_loss(out, y[i:i + batch], reduction="sum").item()
+            loss += loss_fn(out, y[i:i + batch], reduction="sum").item()
             correct += out.argmax(1).eq(y[i:i + batch]).sum().item()
     return 100.0 * correct / len(x), loss / len(x)
 
 
-def train_epoch(net, x, y, gen, batch=64):
+def train_epoch(net, x, y, seed, batch, lr, momentum, loss_fn):
+    """One pass over (x, y) in a seeded random order; returns the mean batch loss."""
     net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.5)
-    order = torch.randperm(len(x), generator=gen)
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     total, batches = 0.0, 0
     for i in range(0, len(x), batch):
         idx = order[i:i + batch]
         opt.zero_grad()
-        loss = F.nll_loss(net(x[idx]), y[idx])
+        loss = loss_fn(net(x[idx]), y[idx])
         loss.backward()
         opt.step()
         total += loss.item()
@@ -90,31 +58,13 @@ def load_cifar_head(folder, n, name="data_batch_1.bin"):
     return x.sub(CIFAR_MEAN).div(CIFAR_STD), raw[:, 0].long()
 
 
-def vgg_steps(x, y, seed, batch=128):
-    torch.manual_seed(seed)
-    net = VGG(batch_norm=True, width=0.5)
-    net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    total, batches = 0.0, 0
-    for i in range(0, len(x), batch):
-        idx = order[i:i + batch]
-        opt.zero_grad()
-        loss = F.cross_entropy(net(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-        total += loss.item()
-        batches += 1
-    return total / batches
-
-
 def main():
     folder, threads = sys.argv[1], int(sys.argv[2])
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    xtr, ytr = load(folder, "train")
-    xte, yte = load(folder, "t10k")
+    xtr, ytr = load_mnist(folder, "train")
+    xte, yte = load_mnist(folder, "t10k")
     load_s = time.perf_counter() - start
     torch.manual_seed(0)
     net = MLPNet()
@@ -128,9 +78,8 @@ def main():
     for r in range(repeats):
         torch.manual_seed(r)
         net = MLPNet()
-        gen = torch.Generator().manual_seed(r)
         start = time.perf_counter()
-        loss = train_epoch(net, xtr, ytr, gen)
+        loss = train_epoch(net, xtr, ytr, r, batch=64, lr=0.01, momentum=0.5, loss_fn=F.nll_loss)
         train_s = min(train_s, time.perf_counter() - start)
     acc, _ = evaluate(net, xte, yte)
     vgg_s, vgg_loss, vgg_eval_s = -1.0, 0.0, -1.0
@@ -138,8 +87,11 @@ def main():
         xc, yc = load_cifar_head(sys.argv[4], 2560)
         vgg_s = 1e30
         for r in range(repeats + 1):  # the first run warms up
+            torch.manual_seed(r)
+            net = VGG(batch_norm=True, width=0.5)
             start = time.perf_counter()
-            vgg_loss = vgg_steps(xc, yc, r)
+            vgg_loss = train_epoch(net, xc, yc, r, batch=128, lr=0.05, momentum=0.9,
+                                   loss_fn=F.cross_entropy)
             if r > 0:
                 vgg_s = min(vgg_s, time.perf_counter() - start)
         xt, yt = load_cifar_head(sys.argv[4], 10000, "test_batch.bin")
@@ -148,10 +100,7 @@ def main():
         vgg_eval_s = 1e30
         for r in range(repeats + 1):
             start = time.perf_counter()
-            net.eval()
-            with torch.no_grad():
-                for i in range(0, len(xt), 1000):
-                    F.cross_entropy(net(xt[i:i + 1000]), yt[i:i + 1000], reduction="sum").item()
+            evaluate(net, xt, yt, loss_fn=F.cross_entropy)
             if r > 0:
                 vgg_eval_s = min(vgg_eval_s, time.perf_counter() - start)
     print(json.dumps({"impl": "pytorch", "threads": torch.get_num_threads(), "load_s": round(load_s, 4),
