@@ -1,5 +1,7 @@
 #include "worker/engine_controller.h"
 
+#include <utility>
+
 namespace otfuse::ui {
 
 EngineController::EngineController(QObject* parent) : QObject(parent) {
@@ -34,11 +36,14 @@ void EngineController::shutdown() {
   thread_.wait();
 }
 
-EngineWorker::Flag EngineController::newJob(int* id) {
-  *id = nextJob_++;
+int EngineController::submit(std::function<void(EngineWorker*, int, EngineWorker::Flag)> run) {
+  const int id = nextJob_++;
   auto flag = std::make_shared<CancelFlag>(false);
-  flags_.insert(*id, flag);
-  return flag;
+  flags_.insert(id, flag);
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, id, flag, run = std::move(run)] { run(w, id, flag); },
+      Qt::QueuedConnection);
+  return id;
 }
 
 void EngineController::onJobFinished(int job, JobKind kind) {
@@ -56,75 +61,47 @@ void EngineController::cancel(int job) {
 }
 
 int EngineController::submitLoad(const QString& path) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_, [w = worker_, id, flag, path] { w->runLoad(id, flag, path); }, Qt::QueuedConnection);
-  return id;
+  return submit([path](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runLoad(id, flag, path);
+  });
 }
 
 int EngineController::submitEvaluate(const QString& key, ModelPtr model, const std::string& dataset,
                                      const std::string& dataDir) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_,
-      [w = worker_, id, flag, key, model, dataset, dataDir] {
-        w->runEvaluate(id, flag, key, model, dataset, dataDir);
-      },
-      Qt::QueuedConnection);
-  return id;
+  return submit([key, model, dataset, dataDir](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runEvaluate(id, flag, key, model, dataset, dataDir);
+  });
 }
 
 int EngineController::submitFusion(const FusionRequest& request) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_, [w = worker_, id, flag, request] { w->runFusion(id, flag, request); },
-      Qt::QueuedConnection);
-  return id;
+  return submit([request](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runFusion(id, flag, request);
+  });
 }
 
 int EngineController::submitInterpolation(const FusionRequest& request, int points) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_,
-      [w = worker_, id, flag, request, points] { w->runInterpolation(id, flag, request, points); },
-      Qt::QueuedConnection);
-  return id;
+  return submit([request, points](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runInterpolation(id, flag, request, points);
+  });
 }
 
 int EngineController::submitProgressive(const FusionRequest& request) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_, [w = worker_, id, flag, request] { w->runProgressive(id, flag, request); },
-      Qt::QueuedConnection);
-  return id;
+  return submit([request](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runProgressive(id, flag, request);
+  });
 }
 
 int EngineController::submitEpsilon(const FusionRequest& request, double from, double to,
                                     int points) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_,
-      [w = worker_, id, flag, request, from, to, points] {
-        w->runEpsilon(id, flag, request, from, to, points);
-      },
-      Qt::QueuedConnection);
-  return id;
+  return submit([request, from, to, points](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runEpsilon(id, flag, request, from, to, points);
+  });
 }
 
 int EngineController::submitDemo(const std::string& cacheDir, const std::string& dataDir) {
-  int id = 0;
-  auto flag = newJob(&id);
-  QMetaObject::invokeMethod(
-      worker_,
-      [w = worker_, id, flag, cacheDir, dataDir] { w->runDemo(id, flag, cacheDir, dataDir); },
-      Qt::QueuedConnection);
-  return id;
+  return submit([cacheDir, dataDir](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runDemo(id, flag, cacheDir, dataDir);
+  });
 }
 
 }  // namespace otfuse::ui

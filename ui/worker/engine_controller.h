@@ -11,6 +11,7 @@
 
 #include <QObject>
 #include <QThread>
+#include <functional>
 #include <utility>
 
 #include "worker/engine_worker.h"
@@ -58,7 +59,9 @@ class EngineController : public QObject {
   void idle();
 
  private:
-  EngineWorker::Flag newJob(int* id);
+  /// Registers a new job's cancellation flag and queues `run(worker, id, flag)` on the
+  /// worker thread; returns the job id.
+  int submit(std::function<void(EngineWorker*, int, EngineWorker::Flag)> run);
   void onJobFinished(int job, JobKind kind);
 
   QThread thread_;
