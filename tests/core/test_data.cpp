@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include <QtTest>
+
+#include "common/otfuse_test.h"
 #include <ctime>
 
 #include "core/data_fixtures.h"
@@ -591,7 +593,7 @@ class TestData : public QObject {
 
   void systemFashionMnist() {
     if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) {
-      QSKIP("Debian's dataset-fashion-mnist is not installed");
+      OTFUSE_SKIP("Debian's dataset-fashion-mnist is not installed");
     }
     QTemporaryDir tmp;
     auto loc = otfuse::findDataset("fashion-mnist", tmp.path().toStdString());
@@ -608,7 +610,7 @@ class TestData : public QObject {
   void realMnist() {
     const std::string dir = otfuse::resolveDataDir();
     if (!otfuse::findDataset("mnist", dir).found) {
-      QSKIP(qPrintable(QString("MNIST not found in %1 (scripts/fetch_mnist.sh)").arg(dir.c_str())));
+      OTFUSE_SKIP(qPrintable(QString("MNIST not found in %1 (scripts/fetch_mnist.sh)").arg(dir.c_str())));
     }
     QElapsedTimer timer;
     timer.start();
@@ -631,7 +633,7 @@ class TestData : public QObject {
   // End to end: the built `otfuse` CLI imports a small image folder and lists it.
   void cliImportAndList() {
     const QString exe = OTFUSE_BINARY_DIR "/app/otfuse";
-    if (!QFileInfo(exe).isExecutable()) QSKIP("the otfuse CLI is not built (target otfuse)");
+    if (!QFileInfo(exe).isExecutable()) OTFUSE_SKIP("the otfuse CLI is not built (target otfuse)");
     QTemporaryDir tmp;
     const fs::path base = tmp.path().toStdString();
     writeFolder(base / "img", kCifarNames, 1, 32, 32, 3, false);
@@ -664,8 +666,8 @@ class TestData : public QObject {
   }
 
   void sharedJpegImport() {
-    const std::string tarball = OTFUSE_SHARED_DIR "/data/cifar10-jpeg.tar.gz";
-    if (!fs::exists(tarball)) QSKIP(qPrintable(QString("%1 not found").arg(tarball.c_str())));
+    const std::string tarball = otfuse::test::sharedPath("data/cifar10-jpeg.tar.gz");
+    if (!fs::exists(tarball)) OTFUSE_SKIP(qPrintable(QString("%1 not found").arg(tarball.c_str())));
     QTemporaryDir tmp;
     const std::string dataDir = tmp.path().toStdString();
     otfuse::importCifar10(tarball, dataDir);
@@ -683,5 +685,5 @@ class TestData : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestData)
+OTFUSE_TEST_MAIN_APPLESS(TestData)
 #include "test_data.moc"

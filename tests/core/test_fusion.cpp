@@ -4,6 +4,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <QtTest>
+
+#include "common/otfuse_test.h"
 #include <filesystem>
 
 #include "otfuse/data/dataset.h"
@@ -21,11 +23,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kShared = OTFUSE_SHARED_DIR;
-const std::string kModels = kShared + "/models/paper-mnist-mlpnet";
-const std::string kReference = kShared + "/reference/paper-mnist-mlpnet";
+// The shared folder (OTFUSE_SHARED_DIR from the environment first; see common/otfuse_test.h).
+const std::string kModels = otfuse::test::sharedPath("models/paper-mnist-mlpnet");
+const std::string kReference = otfuse::test::sharedPath("reference/paper-mnist-mlpnet");
 
 bool haveShared() { return fs::exists(kModels + "/model_0.pt") && fs::exists(kReference); }
+QString noSharedMessage() {
+  return "the paper's models or reference outputs are absent under " + otfuse::test::sharedDir() +
+         ": parity not checked (OTFUSE_SHARED_DIR points elsewhere)";
+}
 bool haveMnist() { return findDataset("mnist", resolveDataDir()).found; }
 
 ot::Matrix toEigen(const at::Tensor& t) {
@@ -294,9 +300,18 @@ class TestFusion : public QObject {
     QVERIFY(s.loss.at("fused_bn") != s.loss.at("fused"));
   }
 
-  // --- Parity with the authors' implementation (shared/reference/paper-mnist-mlpnet). ---
+};
+
+// Parity with the authors' implementation (shared/reference/paper-mnist-mlpnet): its own CTest
+// entry, test_fusion_paper, reported as skipped where the shared folder is absent.
+class TestFusionPaper : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() { initRuntime(); }
+
   void parityWeightsMode() {
-    if (!haveShared()) QSKIP("../shared/models and reference are absent: parity not checked");
+    if (!haveShared()) OTFUSE_SKIP(qPrintable(noSharedMessage()));
     Model a = Model::load(kModels + "/model_0.pt"), b = Model::load(kModels + "/model_1.pt");
     FusionOptions opt;
     opt.otOutputLayer = true;  // the reference solves OT on the output layer too
@@ -311,7 +326,7 @@ class TestFusion : public QObject {
     Checkpoint fusedRef = loadCheckpoint(kReference + "/wts/fused_state_dict.pt");
     for (const auto& [key, t] : fusedRef.state)
       QVERIFY2(maxAbs(r.fused.state().at(key), t) <= 1e-5, key.c_str());
-    if (!haveMnist()) QSKIP("MNIST not found: fused accuracy not checked");
+    if (!haveMnist()) OTFUSE_SKIP("MNIST not found: fused accuracy not checked");
     Dataset test = loadDataset("mnist", Split::Test);
     QCOMPARE(QString::number(evaluate(r.fused, test).accuracy, 'f', 2), QString("95.58"));
     // The default (identity on the output layer) gives the same model here.
@@ -320,7 +335,7 @@ class TestFusion : public QObject {
   }
 
   void parityActivationsMode() {
-    if (!haveShared()) QSKIP("../shared/models and reference are absent: parity not checked");
+    if (!haveShared()) OTFUSE_SKIP(qPrintable(noSharedMessage()));
     Model a = Model::load(kModels + "/model_0.pt"), b = Model::load(kModels + "/model_1.pt");
     StateDict samples = loadTensors(kReference + "/acts/activation_samples.pt");
     FusionOptions opt;
@@ -336,13 +351,14 @@ class TestFusion : public QObject {
     Checkpoint fusedRef = loadCheckpoint(kReference + "/acts/fused_state_dict.pt");
     for (const auto& [key, t] : fusedRef.state)
       QVERIFY2(maxAbs(r.fused.state().at(key), t) <= 1e-5, key.c_str());
-    if (!haveMnist()) QSKIP("MNIST not found: fused accuracy not checked");
+    if (!haveMnist()) OTFUSE_SKIP("MNIST not found: fused accuracy not checked");
     Dataset test = loadDataset("mnist", Split::Test);
     QCOMPARE(QString::number(evaluate(r.fused, test).accuracy, 'f', 2), QString("96.31"));
   }
 
   void activationsModeWithOwnSampling() {
-    if (!haveShared() || !haveMnist()) QSKIP("needs ../shared models and MNIST");
+    if (!haveShared()) OTFUSE_SKIP(qPrintable(noSharedMessage()));
+    if (!haveMnist()) OTFUSE_SKIP("MNIST not found (./run.sh build fetches it)");
     Model a = Model::load(kModels + "/model_0.pt"), b = Model::load(kModels + "/model_1.pt");
     Dataset train = loadDataset("mnist", Split::Train), test = loadDataset("mnist", Split::Test);
     FusionOptions opt;
@@ -359,7 +375,8 @@ class TestFusion : public QObject {
   }
 
   void parityBaselines() {
-    if (!haveShared() || !haveMnist()) QSKIP("needs ../shared models and MNIST");
+    if (!haveShared()) OTFUSE_SKIP(qPrintable(noSharedMessage()));
+    if (!haveMnist()) OTFUSE_SKIP("MNIST not found (./run.sh build fetches it)");
     Model a = Model::load(kModels + "/model_0.pt"), b = Model::load(kModels + "/model_1.pt");
     Dataset test = loadDataset("mnist", Split::Test);
     QCOMPARE(QString::number(evaluate(vanillaAverage(a, b), test).accuracy, 'f', 2), QString("73.84"));
@@ -369,5 +386,5 @@ class TestFusion : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestFusion)
+OTFUSE_TEST_SUITES_APPLESS(TestFusion, "paper", TestFusionPaper)
 #include "test_fusion.moc"

@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include "common/otfuse_test.h"
+
 #include <filesystem>
 
 #include "otfuse/error.h"
@@ -252,8 +254,8 @@ class TestIo : public QObject {
   void paperModels() {
     QFETCH(int, index);
     QFETCH(QString, accuracy);
-    const QString dir = QString(OTFUSE_SHARED_DIR) + "/models/paper-mnist-mlpnet";
-    if (!QFileInfo::exists(dir)) QSKIP(qPrintable("the paper's models are absent: " + dir));
+    const QString dir = otfuse::test::sharedDir() + "/models/paper-mnist-mlpnet";
+    if (!QFileInfo::exists(dir)) OTFUSE_SKIP(qPrintable("the paper's models are absent: " + dir));
     const otfuse::Checkpoint legacy = otfuse::loadCheckpoint(
         QString("%1/legacy/model_%2/final.checkpoint").arg(dir).arg(index).toStdString());
     const otfuse::Checkpoint zip =
@@ -316,5 +318,5 @@ class TestIo : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestIo)
+OTFUSE_TEST_MAIN_APPLESS(TestIo)
 #include "test_io.moc"

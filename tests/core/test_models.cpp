@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include "common/otfuse_test.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -88,7 +90,7 @@ class TestModels : public QObject {
     QFETCH(QString, spec);
     QFETCH(QString, reference);
     std::ifstream in(fixture("keys/" + reference + ".txt").toStdString());
-    if (!in) QSKIP("fixture keys/*.txt missing; run tests/fixtures/make_model_fixtures.py");
+    if (!in) OTFUSE_SKIP("fixture keys/*.txt missing; run tests/fixtures/make_model_fixtures.py");
     std::vector<std::string> expected;
     for (std::string line; std::getline(in, line);)
       if (!line.empty()) expected.push_back(line);
@@ -127,7 +129,7 @@ class TestModels : public QObject {
   void forwardMatchesPyTorch() {
     QFETCH(QString, spec);
     const QString io = fixture(spec + "_io.pt");
-    if (!QFile::exists(io)) QSKIP("fixture *_io.pt missing; run make_model_fixtures.py");
+    if (!QFile::exists(io)) OTFUSE_SKIP("fixture *_io.pt missing; run make_model_fixtures.py");
     Checkpoint ck = loadCheckpoint(io.toStdString());
     const at::Tensor x = ck.state.at("input"), expected = ck.state.at("output");
     const Architecture a = parseArchitecture(spec.toStdString());
@@ -219,5 +221,5 @@ class TestModels : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestModels)
+OTFUSE_TEST_MAIN_APPLESS(TestModels)
 #include "test_models.moc"

@@ -11,6 +11,8 @@
 
 #include <QtTest>
 
+#include "common/otfuse_test.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -353,7 +355,7 @@ class TestOt : public QObject {
 
   void networkSimplexVsLemon() {
 #ifndef OTFUSE_HAVE_LEMON
-    QSKIP("LEMON headers (liblemon-dev) not found at configure time");
+    OTFUSE_SKIP("LEMON headers (liblemon-dev) not found at configure time");
 #else
     QFETCH(int, seed);
     QFETCH(int, nA);
@@ -395,7 +397,7 @@ class TestOt : public QObject {
   // sums of masses) and ties everywhere, the cases where a simplex could cycle or stall.
   void networkSimplexVsLemonDegenerate() {
 #ifndef OTFUSE_HAVE_LEMON
-    QSKIP("LEMON headers (liblemon-dev) not found at configure time");
+    OTFUSE_SKIP("LEMON headers (liblemon-dev) not found at configure time");
 #else
     std::mt19937_64 rng(50);
     for (int trial = 0; trial < 300; ++trial) {
@@ -793,7 +795,7 @@ class TestOt : public QObject {
   void potParity() {
     QFETCH(QString, file);
     if (file.isEmpty())
-      QSKIP("no POT fixtures in " OTFUSE_FIXTURES_DIR "/ot (run make_ot_fixtures.py)");
+      OTFUSE_SKIP("no POT fixtures in " OTFUSE_FIXTURES_DIR "/ot (run make_ot_fixtures.py)");
     Fixture f;
     QVERIFY2(readFixture(file, f), qPrintable("unreadable fixture " + file));
     ot::Result r;
@@ -817,5 +819,5 @@ class TestOt : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestOt)
+OTFUSE_TEST_MAIN_APPLESS(TestOt)
 #include "test_ot.moc"

@@ -3,6 +3,8 @@
 
 #include <QtTest>
 
+#include "common/otfuse_test.h"
+
 #include "otfuse/error.h"
 #include "otfuse/io/state_dict.h"
 #include "otfuse/runtime.h"
@@ -37,5 +39,5 @@ class TestRuntime : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestRuntime)
+OTFUSE_TEST_MAIN_APPLESS(TestRuntime)
 #include "test_runtime.moc"

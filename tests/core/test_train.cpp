@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include "common/otfuse_test.h"
+
 #include <atomic>
 
 #include "otfuse/error.h"
@@ -199,5 +201,5 @@ class TestTrain : public QObject {
   }
 };
 
-QTEST_APPLESS_MAIN(TestTrain)
+OTFUSE_TEST_MAIN_APPLESS(TestTrain)
 #include "test_train.moc"

@@ -3,6 +3,7 @@
 // computes when called directly; checks cancel, a corrupt file, and the UI thread's latency
 // during a real run. Runs offscreen (CTest sets QT_QPA_PLATFORM=offscreen).
 #include <qcustomplot.h>
+#include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -11,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+
+#include "common/otfuse_test.h"
 
 #include <memory>
 
@@ -29,7 +32,7 @@ using namespace otfuse::ui;
 namespace {
 
 QString modelPath(int i) {
-  return QString(OTFUSE_SHARED_DIR "/models/paper-mnist-mlpnet/model_%1.pt").arg(i);
+  return otfuse::test::sharedDir() + QString("/models/paper-mnist-mlpnet/model_%1.pt").arg(i);
 }
 
 // Where `otfuse data list` looks for MNIST (the core's resolveDataDir).
@@ -185,7 +188,7 @@ class TestStudio : public QObject {
   }
 
   void openPaperModels() {
-    if (const QString why = paperDataMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = paperDataMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QSignalSpy loaded(window_->controller(), &EngineController::modelLoaded);
     QSignalSpy evaluated(window_->controller(), &EngineController::modelEvaluated);
     window_->openFiles({modelPath(0), modelPath(1)});
@@ -211,7 +214,7 @@ class TestStudio : public QObject {
   // A real run: the heatmap holds exactly the core's plans, the results table the core's
   // numbers, and the UI thread never stalls for 50 ms while the worker computes.
   void fusionMatchesCoreAndStaysResponsive() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QSignalSpy finished(window_->controller(), &EngineController::fusionFinished);
     QElapsedTimer clock;
     qint64 last = -1, maxGap = 0;
@@ -283,7 +286,7 @@ class TestStudio : public QObject {
   }
 
   void curvesMatchCore() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     CurvesView* curves = window_->curvesView();
     const int last = window_->computeCurves("all");
     QVERIFY(last > 0);
@@ -318,7 +321,7 @@ class TestStudio : public QObject {
   }
 
   void cancelMidRunKeepsAppUsable() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     EngineController* c = window_->controller();
     QSignalSpy progress(c, &EngineController::progress);
     QSignalSpy cancelled(c, &EngineController::jobCancelled);
@@ -348,7 +351,7 @@ class TestStudio : public QObject {
   }
 
   void corruptModelShowsErrorAndAppStaysUsable() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString broken = dir.filePath("broken_model.pt");
@@ -374,7 +377,7 @@ class TestStudio : public QObject {
   }
 
   void exportsWriteFiles() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QVERIFY(window_->outcome());
     QTemporaryDir dir;
     const QString model = dir.filePath("fused.pt");
@@ -399,7 +402,7 @@ class TestStudio : public QObject {
 
   // Closing the window during a run cancels it and returns promptly.
   void closeDuringRunCancels() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     auto other = std::make_unique<MainWindow>();
     QSignalSpy loaded(other->controller(), &EngineController::modelLoaded);
     QSignalSpy progress(other->controller(), &EngineController::progress);
@@ -415,7 +418,7 @@ class TestStudio : public QObject {
   }
 
   void sessionRoundTrip() {
-    if (const QString why = modelsMissing(); !why.isEmpty()) QSKIP(qPrintable(why));
+    if (const QString why = modelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QTemporaryDir dir;
     const QString path = dir.filePath("s.otfuse.json");
     window_->saveSession(path);
@@ -442,5 +445,5 @@ class TestStudio : public QObject {
   }
 };
 
-QTEST_MAIN(TestStudio)
+OTFUSE_TEST_MAIN_GUI(TestStudio)
 #include "test_studio.moc"
