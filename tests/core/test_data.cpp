@@ -665,6 +665,13 @@ class TestData : public QObject {
     QVERIFY2(out.contains("import cifar10 PATH"), qPrintable(out));
   }
 
+};
+
+// The CIFAR-10 JPEG copy in the shared folder: CTest entry test_data_shared, skipped without it.
+class TestDataShared : public QObject {
+  Q_OBJECT
+
+ private slots:
   void sharedJpegImport() {
     const std::string tarball = otfuse::test::sharedPath("data/cifar10-jpeg.tar.gz");
     if (!fs::exists(tarball)) OTFUSE_SKIP(qPrintable(QString("%1 not found").arg(tarball.c_str())));
@@ -685,5 +692,5 @@ class TestData : public QObject {
   }
 };
 
-OTFUSE_TEST_MAIN_APPLESS(TestData)
+OTFUSE_TEST_SUITES_APPLESS(TestData, "shared", TestDataShared)
 #include "test_data.moc"

@@ -168,6 +168,7 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   s.samples = inputs.defined() ? int(inputs.size(0)) : 0;
   s.seed = r.seed;
   s.fusionSeconds = fused.seconds;
+  s.plans = planStatus(out.layers);
   if (r.evaluate) {
     auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
     std::shared_ptr<const Dataset> train;
@@ -245,16 +246,23 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
   at::Tensor inputs = activationInputs(r);
   FusionOptions opt = r.options;
   opt.solver = Solver::Exact;
-  EvalResult ex = evaluate(fuse(a, b, opt, inputs, withStage(progress, "epsilon sweep: exact OT"), cancel).fused,
-                           *test, 1000, withStage(progress, "epsilon sweep: exact OT"), cancel);
-  onPoint("exact", {0.0, ex.accuracy, ex.loss});
+  // One point: fuse with `opt`, evaluate, and say whether every plan converged.
+  auto point = [&](double x, const ProgressFn& stage) {
+    FusionResult f = fuse(a, b, opt, inputs, stage, cancel);
+    EvalResult e = evaluate(f.fused, *test, 1000, stage, cancel);
+    const PlanStatus st = planStatus(f.layers);
+    CurvePoint p{x, e.accuracy, e.loss};
+    p.layersAtIterationLimit = int(st.atIterationLimit.size());
+    p.maxMarginalError = st.maxMarginalError;
+    return p;
+  };
+  onPoint("exact", point(0.0, withStage(progress, "epsilon sweep: exact OT")));
   opt.solver = Solver::Sinkhorn;
   for (int i = 0; i < points; ++i) {
     throwIfCancelled(cancel);
     const double f = points == 1 ? 0.0 : double(i) / (points - 1);
     opt.epsilon = std::exp(std::log(epsFrom) + f * (std::log(epsTo) - std::log(epsFrom)));
-    EvalResult e = evaluate(fuse(a, b, opt, inputs, {}, cancel).fused, *test, 1000, {}, cancel);
-    onPoint("sinkhorn", {opt.epsilon, e.accuracy, e.loss});
+    onPoint("sinkhorn", point(opt.epsilon, {}));
     if (progress) progress({"epsilon sweep", i + 1, points, ""});
   }
 }

@@ -88,6 +88,13 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
     << ", \"marginals\": " << quoted(toString(opt.marginals)) << ", \"t\": " << number(opt.t)
     << ", \"ot_output_layer\": " << (opt.otOutputLayer ? "true" : "false")
     << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed << "},\n";
+  o << "  \"plans\": {\"status\": " << quoted(s.plans.ok() ? "ok" : "iteration_limit")
+    << ", \"solved\": " << s.plans.solved << ", \"at_iteration_limit\": [";
+  for (size_t i = 0; i < s.plans.atIterationLimit.size(); ++i)
+    o << (i ? ", " : "") << quoted(s.plans.atIterationLimit[i]);
+  o << "], \"max_marginal_error\": " << number(s.plans.maxMarginalError)
+    << ", \"max_iterations\": " << opt.sinkhornMaxIterations
+    << ", \"text\": " << quoted(s.plans.text(opt)) << "},\n";
   o << "  \"accuracy\": " << object(s.accuracy) << ",\n";
   o << "  \"loss\": " << object(s.loss) << ",\n";
   o << "  \"seconds\": {\"fusion\": " << shortNumber(s.fusionSeconds)
@@ -101,6 +108,7 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
         << ", \"identity\": " << (r.identity ? "true" : "false")
         << ", \"reused\": " << (r.reused ? "true" : "false")
         << ", \"status\": " << quoted(ot::toString(r.status)) << ", \"iterations\": " << r.iterations
+        << ", \"marginal_error\": " << number(r.marginalError)
         << ", \"ot_cost\": " << number(r.otCost) << ", \"entropy\": " << number(r.entropy)
         << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << shortNumber(r.seconds);
       if (includeMatrices && r.plan.size() > 0) {

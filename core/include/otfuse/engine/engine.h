@@ -109,6 +109,10 @@ FusionOutcome runFusion(const FusionRequest& request, const ProgressFn& progress
 struct CurvePoint {
   double x = 0;  // t, layer index (1-based) or epsilon
   double accuracy = 0, loss = 0;
+  /// Points computed from a fusion: layers whose solver stopped at its iteration limit (the
+  /// point comes from approximate plans) and the largest marginal error of any plan.
+  int layersAtIterationLimit = 0;
+  double maxMarginalError = 0;
 };
 using CurvePointFn = std::function<void(const std::string& series, const CurvePoint&)>;
 
@@ -123,7 +127,8 @@ void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
                       const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
 /// (c) Fused accuracy against Sinkhorn epsilon (log-spaced from `epsFrom` to `epsTo`), series
-/// "sinkhorn"; plus one point x = 0 of series "exact" for reference.
+/// "sinkhorn"; plus one point x = 0 of series "exact" for reference. Every point carries its
+/// plans' status (layersAtIterationLimit, maxMarginalError).
 void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, int points,
                   const CurvePointFn& onPoint, const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);

@@ -21,12 +21,14 @@ struct FusionSummary {
   /// fused_bn (re-estimated BN statistics); percent / mean cross-entropy.
   /// Absent keys were not computed (e.g. vanilla for different widths).
   std::map<std::string, double> accuracy, loss;
+  PlanStatus plans;              // did every solved layer converge? (planStatus(layers))
   double fusionSeconds = 0;      // alignment + averaging
   double evaluationSeconds = 0;  // the fused model's test-set pass
 };
 
-/// JSON object {"summary": ..., "accuracy": {...}, "loss": {...}, "seconds": {...},
-/// "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
+/// JSON object {"summary": ..., "plans": {"status": "ok" | "iteration_limit", "solved",
+/// "at_iteration_limit": [...], "max_marginal_error", "max_iterations", "text"},
+/// "accuracy": {...}, "loss": {...}, "seconds": {...}, "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
 std::string reportJson(const FusionSummary& summary, const std::vector<LayerResult>* layers,
                        bool includeMatrices);
 

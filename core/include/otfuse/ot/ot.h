@@ -63,10 +63,14 @@ struct ExactOptions {
 /// InvalidInput for NaN/inf costs, negative mass, size mismatch, negative maxIterations.
 Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt = {});
 
+/// Sinkhorn's defaults, one set for the solver, fusion, the CLI and the app.
+constexpr double kSinkhornTolerance = 1e-9;
+constexpr int kSinkhornMaxIterations = 10000;
+
 struct SinkhornOptions {
-  double epsilon = 0.01;    // entropic regularization (absolute, in cost units)
-  double tolerance = 1e-9;  // stop when marginal error (L1) falls below
-  int maxIterations = 100000;
+  double epsilon = 0.01;                   // entropic regularization (absolute, in cost units)
+  double tolerance = kSinkhornTolerance;   // stop when marginal error (L1) falls below
+  int maxIterations = kSinkhornMaxIterations;
 };
 
 /// Entropic OT by log-domain Sinkhorn (stable down to eps = 1e-4 on O(1) costs). Status
