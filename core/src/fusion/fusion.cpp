@@ -299,12 +299,15 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       r.nu = marginal(opt.marginals, b.state().at(l.weight), output);
       ot::Result sol;
       if (opt.solver == Solver::Exact) {
-        sol = ot::exact(r.mu, r.nu, r.cost);
+        ot::ExactOptions eo;
+        eo.cancel = cancel;  // a large layer stops mid-solve, not only between layers
+        sol = ot::exact(r.mu, r.nu, r.cost, eo);
       } else {
         ot::SinkhornOptions so;
         so.epsilon = opt.epsilon;
         so.tolerance = opt.sinkhornTolerance;
         so.maxIterations = opt.sinkhornMaxIterations;
+        so.cancel = cancel;
         sol = ot::sinkhorn(r.mu, r.nu, r.cost, so);
       }
       if (sol.status == ot::Status::InvalidInput || sol.status == ot::Status::Infeasible) {

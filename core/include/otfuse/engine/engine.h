@@ -6,7 +6,9 @@
 // Threads: every function may be called from any thread; heavy ones (evaluate, fuse, curves)
 // are meant for a worker thread, report progress through `progress` (called on the calling
 // thread) and stop, throwing otfuse::Cancelled, soon after `cancel` is set (checked between
-// batches and layers). Handles are immutable and may be shared between threads.
+// batches and layers, inside the OT solvers' loops and while a dataset is read and decoded;
+// a model file being read is not interrupted). Handles are immutable and may be shared between
+// threads.
 #include <Eigen/Core>
 
 #include <cstdint>
