@@ -270,6 +270,28 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
   }
 }
 
+ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
+                       const CancelFlag* cancel) {
+  if (r.epochs < 0) throw Error("the number of epochs must be >= 0");
+  Model m = Model::initialize(parseArchitecture(r.spec), r.seed);
+  std::map<std::string, std::string> metadata = {
+      {"arch", m.architecture().name}, {"seed", std::to_string(r.seed)},
+      {"epoch", std::to_string(r.epochs)}};
+  if (r.epochs > 0) {
+    auto train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
+    TrainOptions opt;
+    opt.epochs = r.epochs;
+    opt.seed = r.seed;
+    opt.limit = r.limit;
+    opt.learningRate = r.learningRate;
+    opt.momentum = r.momentum;
+    opt.augment = false;
+    trainModel(m, *train, nullptr, opt, progress, cancel);
+    metadata["dataset"] = r.dataset;
+  }
+  return makeHandle(std::move(m), "", "trained", std::move(metadata));
+}
+
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
                                     const ProgressFn& progress, const CancelFlag* cancel) {
   namespace fs = std::filesystem;

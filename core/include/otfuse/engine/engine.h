@@ -135,6 +135,23 @@ void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, in
                   const CurvePointFn& onPoint, const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
 
+/// A fresh model of architecture `spec` (e.g. "mlp:100-50", see `otfuse train --help`) with
+/// weights initialized from `seed`, trained for `epochs` epochs (0: untrained) with SGD on the
+/// first `limit` training images of `dataset` (0: all). For tests and quick experiments: small
+/// models without any file. Throws Error for a bad spec, FileError when the dataset is missing.
+struct TrainRequest {
+  std::string spec;
+  std::string dataset = "mnist";
+  std::string dataDir;
+  uint64_t seed = 0;
+  int epochs = 1;
+  long long limit = 0;
+  double learningRate = 0.01;
+  double momentum = 0.5;
+};
+ModelPtr trainNewModel(const TrainRequest& request, const ProgressFn& progress = {},
+                       const CancelFlag* cancel = nullptr);
+
 /// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use: one epoch each,
 /// seeds 0 and 1, a few minutes), returned as paths.
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
