@@ -212,30 +212,6 @@ void writeFileAtomically(const std::string& path, const std::string& text) {
   commit(tmp, path);
 }
 
-void writeFileAtomicallyWith(const std::string& path,
-                             const std::function<void(const std::string& tmpPath)>& produce) {
-  std::string tmp;
-  ::close(createTemporary(path, tmp));
-  try {
-    produce(tmp);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // The writer has closed its file; reopen it to sync what it wrote.
-  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    throw FileError(path, "the written file vanished (" + errorText(error) + ")");
-  }
-  if (const int e = syncAndClose(fd); e != 0) {
-    ::unlink(tmp.c_str());
-    throw FileError(path, "cannot write the file to disk (" + errorText(e) + ")");
-  }
-  commit(tmp, path);
-}
-
 std::string matrixCsv(const ot::Matrix& m) {
   std::string out;
   out.reserve(size_t(m.size()) * 12);
