@@ -27,6 +27,10 @@ class ResultsView : public QWidget {
   explicit ResultsView(QWidget* parent = nullptr);
 
   void setSummary(const FusionSummary& summary);
+  /// A line under the table saying which model File ▸ Export fused model writes (rich text);
+  /// empty hides it. clear() empties it.
+  void setExportNote(const QString& note);
+  QString exportNote() const;
   void clear();
   /// The table as shown (for tests): accuracy of `key`, NaN if absent.
   double tableAccuracy(const QString& key) const;
@@ -40,6 +44,7 @@ class ResultsView : public QWidget {
 
   QTableWidget* table_;
   QLabel* info_;
+  QLabel* exportNote_;
   QCustomPlot* accuracyChart_;
   QCustomPlot* lossChart_;
 };
