@@ -40,6 +40,7 @@ for layer in fc1 fc2 fc3; do grep -Eq "^  $layer " table.txt || fail "table: no 
   a.pt b.pt > fuse.json
 [[ -s fused.pt ]] || fail "--out wrote nothing"
 "$otfuse" eval --json --no-progress fused.pt > eval_fused.json
+"$otfuse" info --json fused.pt > info_fused.json
 "$otfuse" eval --json --no-progress a.pt b.pt > eval_parents.json
 ls plans > plans.txt
 
@@ -75,9 +76,14 @@ assert acc["model_0"] == parents["models"][0]["accuracy"], (acc, parents)
 assert acc["model_1"] == parents["models"][1]["accuracy"], (acc, parents)
 assert acc["ensemble"] == parents["ensemble"]["accuracy"], (acc, parents)
 
-# --out: the written file is the OT fusion row's model, to the last digit.
+# --out: the written file is the OT fusion row's model, to the last digit, and says so.
 assert fused_eval["accuracy"] == acc["fused"], (fused_eval, acc)
 assert fused_eval["loss"] == fuse["loss"]["fused"], (fused_eval, fuse["loss"])
+assert fuse["out"] == {"path": "fused.pt", "model": "fused", "accuracy": acc["fused"],
+                       "loss": fuse["loss"]["fused"]}, fuse["out"]
+md = json.load(open("info_fused.json"))["metadata"]
+assert md["fusion_model"] == "fused" and md["dataset"] == "mnist", md
+assert float(md["test_accuracy"]) == acc["fused"], md
 
 # --report: the same numbers plus every layer's marginals, cost and plan.
 assert report["accuracy"] == acc and report["summary"] == fuse["summary"], report["summary"]
@@ -142,6 +148,8 @@ bad "/nonexistent/x.pt" --out /nonexistent/x.pt a.pt b.pt
 bad "/nonexistent/plans" --plans-dir /nonexistent/plans a.pt b.pt
 echo "I am a file" > not_a_dir
 bad "not_a_dir" --plans-dir not_a_dir a.pt b.pt
+bad "--out-model expects" --out-model best a.pt b.pt
+bad "a.pt has no BatchNorm layers" --out-model fused_bn b.pt a.pt
 echo "not a model" > garbage.pt
 bad "garbage.pt" a.pt garbage.pt
 

@@ -9,6 +9,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
@@ -38,6 +39,32 @@ namespace otfuse::ui {
 namespace {
 constexpr int kMaxRecent = 10;
 const char* kModelFilter = "Models (*.pt *.pth *.checkpoint *.tar *.zip);;All files (*)";
+}  // namespace
+
+namespace {
+
+// "OT fusion, BN re-estimated (test accuracy 70.52 %)": a row of the results table.
+QString exportChoiceText(const FusionOutcome& outcome, const QString& which) {
+  QString text = QString::fromStdString(exportModelLabel(which.toStdString()));
+  const auto& acc = outcome.summary.accuracy;
+  if (auto it = acc.find(which.toStdString()); it != acc.end())
+    text += QObject::tr(" (test accuracy %1 %)").arg(it->second, 0, 'f', 2);
+  return text;
+}
+
+// What "Export fused model" writes by default, said under the results table.
+QString exportNote(const FusionOutcome& outcome) {
+  const QString which = QString::fromStdString(defaultExportModel(outcome));
+  QString note = QObject::tr("File ▸ Export fused model writes: <b>%1</b>")
+                     .arg(exportChoiceText(outcome, which).toHtmlEscaped());
+  if (outcome.fusedBn)
+    note += QObject::tr("; it offers “%1” too.")
+                .arg(exportChoiceText(outcome, "fused").toHtmlEscaped());
+  else
+    note += ".";
+  return note;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -226,9 +253,11 @@ void MainWindow::connectController() {
             models_->addModel(path, model);
             addRecent(path);
             const StudioSettings s = settings_->settings();
-            const int evalJob = controller_->submitEvaluate(path, model, s.datasetFor(*model),
-                                                        s.dataDir.toStdString());
-            evalJobs_.insert(evalJob, path);
+            const DatasetChoice dataset = s.datasetChoiceFor(*model);
+            models_->setEvaluationDataset(path, dataset);
+            const int job =
+                controller_->submitEvaluate(path, model, dataset.name, s.dataDir.toStdString());
+            evalJobs_.insert(job, path);
             if (!autoRunPaths_.isEmpty()) {
               bool all = true;
               for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
@@ -249,6 +278,7 @@ void MainWindow::connectController() {
     outcomeMeasuredAt_ = QDateTime::currentDateTimeUtc();
     storedResults_.reset();  // the table now shows what was just measured
     results_->setSummary(outcome->summary);
+    results_->setExportNote(exportNote(*outcome));
     heatmap_->setOutcome(outcome);
     matching_->setOutcome(outcome, lastRequest_.a, lastRequest_.b);
     const auto& acc = outcome->summary.accuracy;
@@ -526,7 +556,9 @@ void MainWindow::commitSession() {
     models_->addModel(path, model);
     addRecent(path);
     const StudioSettings settings = settings_->settings();
-    const int job = controller_->submitEvaluate(path, model, settings.datasetFor(*model),
+    const DatasetChoice dataset = settings.datasetChoiceFor(*model);
+    models_->setEvaluationDataset(path, dataset);
+    const int job = controller_->submitEvaluate(path, model, dataset.name,
                                                 settings.dataDir.toStdString());
     evalJobs_.insert(job, path);
   }
@@ -544,6 +576,8 @@ void MainWindow::commitSession() {
     storedResults_ = s.results;
     storedMeasuredAt_ = s.resultsMeasuredAt;
     results_->setStoredSummary(*s.results, s.resultsMeasuredAt, p.file, s.savedAt);
+    // Stored numbers have no model behind them: nothing to export until the run is repeated.
+    results_->setExportNote(tr("Stored results: run the fusion again to export its model."));
   } else {
     storedResults_.reset();
     results_->clear();
@@ -555,16 +589,31 @@ void MainWindow::commitSession() {
 
 void MainWindow::exportModel() {
   if (!outcome_ || !outcome_->fused) return;
+  QString which = QString::fromStdString(defaultExportModel(*outcome_));
+  if (outcome_->fusedBn) {  // two models to choose from: the table's two OT fusion rows
+    const QStringList keys{"fused_bn", "fused"};
+    QStringList items;
+    for (const QString& k : keys) items << exportChoiceText(*outcome_, k);
+    bool ok = false;
+    const QString item = QInputDialog::getItem(
+        this, tr("Export fused model"),
+        tr("Which fused model? The file's metadata records the choice."), items,
+        int(keys.indexOf(which)), false, &ok);
+    if (!ok) return;
+    which = keys.value(int(items.indexOf(item)), which);
+  }
   const QString path = QFileDialog::getSaveFileName(this, tr("Export fused model"), "fused.pt",
-                                                    tr("PyTorch state_dict (*.pt)"));
-  if (!path.isEmpty()) exportModelTo(path);
+                                                    tr("PyTorch checkpoint (*.pt)"));
+  if (!path.isEmpty()) exportModelTo(path, which);
 }
 
-bool MainWindow::exportModelTo(const QString& path) {
+bool MainWindow::exportModelTo(const QString& path, const QString& which) {
   if (!outcome_ || !outcome_->fused) return false;
   try {
-    saveModel(outcome_->fused, path.toStdString());
-    setStatus(tr("Fused model saved to %1 (loadable with torch.load).").arg(path));
+    const std::string key = saveFusedModel(*outcome_, which.toStdString(), path.toStdString());
+    setStatus(tr("Saved %1 to %2 (a checkpoint torch.load reads; its metadata says which model "
+                 "it is).")
+                  .arg(exportChoiceText(*outcome_, QString::fromStdString(key)), path));
     return true;
   } catch (const std::exception& e) {
     reportError(tr("Could not save the fused model"), QString::fromStdString(e.what()));

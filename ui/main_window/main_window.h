@@ -70,10 +70,13 @@ class MainWindow : public QMainWindow {
   bool sessionPending() const { return pendingSession_.has_value(); }
 
   /// Exports without a file dialog (the menu actions ask for the path, then call these).
-  /// Failures go to the error handler. The fused model is a zip state_dict; plans are one CSV
+  /// Failures go to the error handler. The fused model is a zip checkpoint whose metadata
+  /// says which model it is: `which` is "fused" or "fused_bn" (the results table's rows),
+  /// empty = the default, the re-estimated one when it was computed (what the results view
+  /// says an export writes; the menu action asks when there is a choice). Plans are one CSV
   /// per layer; the report is JSON with matrices; plots of the current view are PNG or PDF by
   /// the suffix of `path` (further plots of the view get "-2", "-3", ...).
-  bool exportModelTo(const QString& path);
+  bool exportModelTo(const QString& path, const QString& which = QString());
   QStringList exportPlansTo(const QString& dir);
   bool exportReportTo(const QString& path);
   QStringList exportPlotsTo(const QString& path);

@@ -38,6 +38,7 @@ void SessionFile::save(const QString& path) const {
       r["measuredAt"] = resultsMeasuredAt.toUTC().toString(Qt::ISODate);
     r["architecture"] = QString::fromStdString(results->architecture);
     r["dataset"] = QString::fromStdString(results->dataset);
+    r["datasetSource"] = QString::fromStdString(results->datasetSource);
     QJsonArray ms;
     for (const auto& m : results->models) ms.append(QString::fromStdString(m));
     r["models"] = ms;
@@ -88,6 +89,7 @@ SessionFile SessionFile::load(const QString& path) {
     FusionSummary sum;
     sum.architecture = r.value("architecture").toString().toStdString();
     sum.dataset = r.value("dataset").toString().toStdString();
+    sum.datasetSource = r.value("datasetSource").toString().toStdString();
     for (const QJsonValue& v : r.value("models").toArray())
       sum.models.push_back(v.toString().toStdString());
     sum.accuracy = mapFromJson(r.value("accuracy").toObject());

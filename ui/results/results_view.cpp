@@ -91,6 +91,14 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   top->addWidget(info_, 2);
   layout->addLayout(top);
+  exportNote_ = new QLabel;
+  exportNote_->setWordWrap(true);
+  exportNote_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  exportNote_->setToolTip(
+      tr("For BatchNorm models the best row is the fused model with re-estimated BatchNorm "
+         "statistics, and that is the model exported by default; the file's metadata "
+         "(fusion_model) says which model it holds."));
+  layout->addWidget(exportNote_);
 
   auto* charts = new QHBoxLayout;
   auto makeChart = [](const QString& title, const QString& yLabel, QCPTextElement** element) {
@@ -142,8 +150,18 @@ QString ResultsView::storedNote() const {
   return stored_ ? storedNote_->text() : QString();
 }
 
+void ResultsView::setExportNote(const QString& note) {
+  exportNote_->setText(note);
+  exportNote_->setVisible(!note.isEmpty());
+}
+
+QString ResultsView::exportNote() const {
+  return exportNote_->text();
+}
+
 void ResultsView::clear() {
   setStoredLabels(QString());
+  setExportNote(QString());
   for (int r = 0; r < table_->rowCount(); ++r)
     for (int c = 0; c < 2; ++c) table_->setItem(r, c, new QTableWidgetItem(QStringLiteral("—")));
   showRows({});
@@ -213,7 +231,11 @@ void ResultsView::fill(const FusionSummary& s) {
   info_->setText(
       tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
-          .arg(QString::fromStdString(s.architecture), QString::fromStdString(s.dataset),
+          .arg(QString::fromStdString(s.architecture),
+               QString::fromStdString(s.dataset).toHtmlEscaped() +
+                   (s.datasetSource.empty()
+                        ? QString()
+                        : " (" + QString::fromStdString(s.datasetSource).toHtmlEscaped() + ")"),
                QString::fromStdString(toString(o.mode)), solver,
                QString::fromStdString(ot::toString(o.metric)),
                QString::fromStdString(ot::toString(o.normalization)))

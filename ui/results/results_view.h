@@ -40,6 +40,10 @@ class ResultsView : public QWidget {
   bool showsStored() const { return stored_; }
   /// The note above the table (empty unless stored results are shown).
   QString storedNote() const;
+  /// A line under the table saying which model File ▸ Export fused model writes (rich text);
+  /// empty hides it. clear() empties it.
+  void setExportNote(const QString& note);
+  QString exportNote() const;
   void clear();
   /// The table as shown (for tests): accuracy of `key`, NaN if absent.
   double tableAccuracy(const QString& key) const;
@@ -59,6 +63,7 @@ class ResultsView : public QWidget {
   QCPTextElement* accuracyTitle_ = nullptr;
   QCPTextElement* lossTitle_ = nullptr;
   bool stored_ = false;
+  QLabel* exportNote_;
   QCustomPlot* accuracyChart_;
   QCustomPlot* lossChart_;
 };

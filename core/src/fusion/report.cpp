@@ -86,6 +86,7 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
   o << "{\n  \"summary\": {\"models\": [";
   for (size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
   o << "], \"architecture\": " << quoted(s.architecture) << ", \"dataset\": " << quoted(s.dataset)
+    << ", \"dataset_source\": " << quoted(s.datasetSource)
     << ", \"mode\": " << quoted(toString(opt.mode)) << ", \"solver\": " << quoted(toString(opt.solver))
     << ", \"epsilon\": " << number(opt.epsilon) << ", \"metric\": " << quoted(ot::toString(opt.metric))
     << ", \"normalization\": " << quoted(ot::toString(opt.normalization))

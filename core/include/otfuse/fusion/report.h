@@ -14,6 +14,8 @@ namespace otfuse {
 struct FusionSummary {
   std::vector<std::string> models;  // paths of A (aligned) and B (anchor)
   std::string architecture, dataset;
+  /// Why that dataset: "given with --dataset", "from the checkpoint's metadata of b.pt", ...
+  std::string datasetSource;
   FusionOptions options;
   int samples = 0;        // activation samples (activations mode)
   uint64_t seed = 0;
