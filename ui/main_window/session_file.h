@@ -5,6 +5,7 @@
 //    "second": j, "settings": {...}, "results": {"architecture", "dataset", "models",
 //    "accuracy": {key: %}, "loss": {key: ce}, "fusionSeconds", "evaluationSeconds"}}
 // Results are a summary only; plans are recomputed by running the fusion again.
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
 
@@ -26,6 +27,10 @@ class SessionFile {
   void save(const QString& path) const;
   /// Throws otfuse::FileError naming the path and the problem.
   static SessionFile load(const QString& path);
+  /// The session held in `bytes` (a file's content); `path` names it in messages.
+  static SessionFile parse(const QByteArray& bytes, const QString& path);
+  /// Larger files are refused.
+  static constexpr qint64 kMaxBytes = 64 * 1024 * 1024;
 };
 
 }  // namespace otfuse::ui
