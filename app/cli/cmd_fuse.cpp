@@ -26,6 +26,9 @@ options:
   --mode M             weights (default) | activations
   --solver S           exact (default) | sinkhorn
   --eps E              Sinkhorn regularization (default 0.01)
+  --sinkhorn-max-iter N  Sinkhorn iteration limit per layer (default 10000); a layer that
+                       reaches it is reported (table, JSON) as an approximate plan
+  --sinkhorn-tol X     Sinkhorn tolerance on the L1 marginal error (default 1e-9)
   --samples K          activation samples from the training set (default 200)
   --seed S             seed for choosing the activation samples (default 0)
   --samples-file F     use the inputs stored in F (a tensor [K,C,H,W]) instead
@@ -65,7 +68,8 @@ int cmdFuse(Args& args) {
   }
   args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
-                     "report", "plans-dir", "data-dir", "bn-batches"});
+                     "report", "plans-dir", "data-dir", "bn-batches",
+                     "sinkhorn-max-iter", "sinkhorn-tol"});
   if (args.positional().size() != 2) throw Error("fuse needs two model files A and B (see --help)");
   const std::string pathA = args.positional()[0], pathB = args.positional()[1];
 
@@ -73,6 +77,10 @@ int cmdFuse(Args& args) {
   opt.mode = parseAlignMode(args.get("mode", "weights"));
   opt.solver = parseSolver(args.get("solver", "exact"));
   opt.epsilon = args.getDouble("eps", opt.epsilon);
+  opt.sinkhornMaxIterations = static_cast<int>(args.getInt("sinkhorn-max-iter", opt.sinkhornMaxIterations));
+  opt.sinkhornTolerance = args.getDouble("sinkhorn-tol", opt.sinkhornTolerance);
+  if (opt.sinkhornMaxIterations < 1) throw Error("--sinkhorn-max-iter must be at least 1");
+  if (!(opt.sinkhornTolerance > 0)) throw Error("--sinkhorn-tol must be positive");
   opt.metric = ot::parseMetric(args.get("metric", "euclidean"));
   opt.normalization = ot::parseNormalization(args.get("normalize", "none"));
   opt.marginals = parseMarginals(args.get("marginals", "uniform"));
@@ -116,6 +124,9 @@ int cmdFuse(Args& args) {
   summary.samples = opt.mode == AlignMode::Activations ? int(inputs.size(0)) : 0;
   summary.seed = seed;
   summary.fusionSeconds = fused.seconds;
+  summary.plans = planStatus(fused.layers);
+  // An approximate plan is never accepted silently (also when --json goes to a pipe).
+  if (!summary.plans.ok()) std::fprintf(stderr, "warning: %s\n", summary.plans.text(opt).c_str());
 
   if (evaluateModels) {
     Dataset test = loadDataset(datasetName, Split::Test, dataDir);
@@ -171,6 +182,7 @@ int cmdFuse(Args& args) {
     }
     std::printf("\n");
   }
+  std::printf("plans: %s\n", summary.plans.text(opt).c_str());
   std::printf("fusion %.3f s", summary.fusionSeconds);
   if (evaluateModels) std::printf(", evaluation of the fused model %.3f s", summary.evaluationSeconds);
   std::printf("\n");
