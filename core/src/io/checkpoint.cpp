@@ -82,27 +82,41 @@ std::string metadataText(const ValuePtr& v) {
   return v->repr(4000);
 }
 
-/// Every tensor inside nested dicts, lists and tuples, named by its path ("plans.0").
-void flattenTensors(const ValuePtr& v, const std::string& name, StateDict& out, int depth) {
-  if (!v || depth > 32) return;
-  auto join = [&](const std::string& part) { return name.empty() ? part : name + "." + part; };
-  switch (v->kind) {
-    case Kind::Tensor:
+/// Every tensor inside nested dicts, lists and tuples, named by its path ("plans.0"). The pickle
+/// memo lets a few bytes build a container that holds itself, or lists that each hold the next
+/// one twice (2^n paths): containers already on the current path are skipped (a cycle has no
+/// finite name) and the walk gives up after kMaxFlattenVisits objects.
+constexpr size_t kMaxFlattenVisits = 100000;
+
+struct FlattenWalk {
+  const std::string& path;
+  StateDict& out;
+  size_t visits = 0;
+  std::vector<const Value*> open;  // containers on the current path
+
+  void visit(const ValuePtr& v, const std::string& name) {
+    if (!v || open.size() > 32) return;
+    if (++visits > kMaxFlattenVisits)
+      throw FileError(path, "refers to the same objects too many times (more than " +
+                                std::to_string(kMaxFlattenVisits) +
+                                " nested references; corrupt or hostile file)");
+    if (v->kind == Kind::Tensor) {
       out.set(name.empty() ? "tensor" : name, v->tensor);
-      break;
-    case Kind::Dict:
+      return;
+    }
+    if (v->kind != Kind::Dict && v->kind != Kind::List && v->kind != Kind::Tuple) return;
+    if (std::find(open.begin(), open.end(), v) != open.end()) return;
+    auto join = [&](const std::string& part) { return name.empty() ? part : name + "." + part; };
+    open.push_back(v);
+    if (v->kind == Kind::Dict) {
       for (const auto& [k, x] : v->entries)
-        flattenTensors(x, join(k->kind == Kind::String ? k->s : k->repr(100)), out, depth + 1);
-      break;
-    case Kind::List:
-    case Kind::Tuple:
-      for (size_t i = 0; i < v->items.size(); ++i)
-        flattenTensors(v->items[i], join(std::to_string(i)), out, depth + 1);
-      break;
-    default:
-      break;
+        visit(x, join(k->kind == Kind::String ? k->s : k->repr(100)));
+    } else {
+      for (size_t i = 0; i < v->items.size(); ++i) visit(v->items[i], join(std::to_string(i)));
+    }
+    open.pop_back();
   }
-}
+};
 
 /// Turns the unpickled top-level object into a Checkpoint (state + metadata). With `flatten`,
 /// every tensor anywhere in the object is taken instead (see loadTensors).
@@ -111,7 +125,7 @@ Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::s
   Checkpoint ck;
   ck.format = format;
   if (flatten) {
-    flattenTensors(root, "", ck.state, 0);
+    FlattenWalk{path, ck.state, 0, {}}.visit(root, "");
     if (ck.state.empty()) throw FileError(path, "holds no tensors");
     return ck;
   }
