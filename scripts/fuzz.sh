@@ -2,9 +2,10 @@
 # Builds the libFuzzer targets (tests/fuzz) with clang + ASan + UBSan in their own build dir and
 # runs each for a number of executions or seconds, then prints one summary line per target.
 #
-#   scripts/fuzz.sh [--runs N | --time SECONDS] [--build-dir DIR] [--no-build] [TARGET...]
+#   scripts/fuzz.sh [--runs N] [--time SECONDS] [--build-dir DIR] [--no-build] [TARGET...]
 #
-# Defaults: --runs 1000000, every target, build dir build-fuzz. Each target starts from its seed
+# A target stops after N executions or SECONDS, whichever comes first (--runs 0 / --time 0: no
+# such limit). Defaults: --runs 1000000 --time 1800, every target, build dir build-fuzz. Each target starts from its seed
 # corpus tests/fuzz/corpus/TARGET (never written) plus a working corpus DIR/fuzz-corpus/TARGET
 # that keeps what earlier runs found; crash, timeout and out-of-memory inputs go to
 # DIR/fuzz-artifacts/TARGET/, the log to DIR/fuzz-logs/TARGET.log. Exit status 1 if any target
@@ -13,14 +14,14 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs=1000000
-seconds=""
+seconds=1800
 build_dir="$here/build-fuzz"
 build=1
 targets=()
 while (($#)); do
   case "$1" in
-    --runs) runs="$2"; seconds=""; shift 2 ;;
-    --time) seconds="$2"; runs=""; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --time) seconds="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
@@ -72,15 +73,21 @@ for t in "${targets[@]}"; do
   artifacts="$build_dir/fuzz-artifacts/$t"
   logfile="$build_dir/fuzz-logs/$t.log"
   mkdir -p "$work" "$artifacts" "$(dirname "$logfile")"
-  limit=(-runs="$runs")
-  [[ -n "$seconds" ]] && limit=(-max_total_time="$seconds")
-  log "$t: running (${runs:+$runs executions}${seconds:+$seconds s}), log $logfile"
+  limit=()
+  ((runs > 0)) && limit+=(-runs="$runs")
+  ((seconds > 0)) && limit+=(-max_total_time="$seconds")
+  log "$t: running (at most $runs executions, $seconds s), log $logfile"
   before=$(ls "$artifacts" | wc -l)
   start=$(date +%s)
   # -timeout: an input slower than 10 s is a hang; -rss_limit_mb / -malloc_limit_mb: a reader
   # that allocates far more than a 16 KB input holds is a bug (LibTorch alone uses ~350 MB).
   set +e
-  nice "$exe" "${limit[@]}" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
+  # A smaller quarantine than ASan's 256 MB default: use-after-free is still caught, and the
+  # large buffers of zlib and LibTorch are not kept around between inputs.
+  lsan=""
+  [[ $t == fuzz_torchscript ]] && lsan="suppressions=$here/tests/fuzz/lsan_libtorch.supp"
+  ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=32}" LSAN_OPTIONS="${LSAN_OPTIONS:-$lsan}" \
+    nice "$exe" "${limit[@]}" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$work" "$here/tests/fuzz/corpus/$t" >"$logfile" 2>&1
   rc=$?
@@ -92,7 +99,9 @@ for t in "${targets[@]}"; do
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   crashes=$(( $(ls "$artifacts" | wc -l) - before ))
-  if ((rc != 0)) && ((crashes == 0)); then crashes=1; fi
+  # 72: interrupted (Ctrl-C, SIGTERM) with nothing found; other non-zero exits without an
+  # artifact still count as a failure.
+  if ((rc != 0 && rc != 72)) && ((crashes == 0)); then crashes=1; fi
   ((crashes == 0)) || status=1
   line=$(printf '%-24s executions %9s  crashes %d  cov %5s  ft %6s  time %5ss' \
     "$t" "${execs:-?}" "$crashes" "${cov:-?}" "${ft:-?}" "$elapsed")
