@@ -191,6 +191,47 @@ class TestIo : public QObject {
     }
   }
 
+  // Issue 8: inputs that crashed, hung or exhausted memory in the libFuzzer targets
+  // (tests/fuzz; fixtures/fuzz-regressions, most as libFuzzer wrote them), or that reviewing
+  // the targets showed to be hostile. Each must give a FileError naming the file, read from
+  // disk and from memory alike.
+  void fuzzRegressions_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("tensors");  // loadTensors (every tensor) instead of loadCheckpoint
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("issue 8: list holding itself (hang)")
+        << "legacy_self_list.pt" << true << "holds no tensors";
+    QTest::newRow("issue 8: 2^40 paths through shared lists (hang)")
+        << "legacy_shared_lists_2e40_paths.pt" << true << "too many";
+  }
+  void fuzzRegressions() {
+    QFETCH(QString, file);
+    QFETCH(bool, tensors);
+    QFETCH(QString, mentions);
+    const std::string path =
+        std::string(OTFUSE_FIXTURES_DIR) + "/fuzz-regressions/" + file.toStdString();
+    QFile in(QString::fromStdString(path));
+    QVERIFY2(in.open(QIODevice::ReadOnly), path.c_str());
+    const QByteArray bytes = in.readAll();
+    for (bool fromMemory : {false, true}) {
+      try {
+        if (fromMemory && tensors)
+          otfuse::loadTensorsFromMemory(bytes.constData(), size_t(bytes.size()), path);
+        else if (fromMemory)
+          otfuse::loadCheckpointFromMemory(bytes.constData(), size_t(bytes.size()), path);
+        else if (tensors)
+          otfuse::loadTensors(path);
+        else
+          otfuse::loadCheckpoint(path);
+        QFAIL("no exception");
+      } catch (const otfuse::FileError& e) {
+        const std::string what = e.what();
+        QCOMPARE(e.path(), path);
+        QVERIFY2(what.find(mentions.toStdString()) != std::string::npos, what.c_str());
+      }
+    }
+  }
+
   // Truncations and byte corruptions of every zip and legacy fixture either load or throw
   // FileError; nothing else escapes and nothing crashes.
   void mutatedFilesFailCleanly_data() {

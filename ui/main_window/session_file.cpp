@@ -58,10 +58,14 @@ SessionFile SessionFile::load(const QString& path) {
   if (!file.open(QIODevice::ReadOnly))
     throw FileError(path.toStdString(),
                     "cannot open the session file: " + file.errorString().toStdString());
-  if (file.size() > 64 * 1024 * 1024)
-    throw FileError(path.toStdString(), "too large for a session file");
+  if (file.size() > kMaxBytes) throw FileError(path.toStdString(), "too large for a session file");
+  return parse(file.readAll(), path);
+}
+
+SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
+  if (bytes.size() > kMaxBytes) throw FileError(path.toStdString(), "too large for a session file");
   QJsonParseError error{};
-  const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
   if (doc.isNull())
     throw FileError(path.toStdString(), "not valid JSON (" + error.errorString().toStdString() +
                                             " at offset " + std::to_string(error.offset) + ")");

@@ -7,6 +7,7 @@
 //    "accuracy": {key: %}, "loss": {key: ce}, "fusionSeconds", "evaluationSeconds"}}
 // Results are a summary only, of a run made when "measuredAt" says (version 1 files have no
 // date; "savedAt" is then the best bound, if any); plans are recomputed by running again.
+#include <QByteArray>
 #include <QDateTime>
 #include <QString>
 #include <QStringList>
@@ -32,6 +33,10 @@ class SessionFile {
   /// Throws otfuse::FileError naming the path and the problem (not JSON, not a session, a
   /// pair that is no pair of its models).
   static SessionFile load(const QString& path);
+  /// The session held in `bytes` (a file's content); `path` names it in messages.
+  static SessionFile parse(const QByteArray& bytes, const QString& path);
+  /// Larger files are refused.
+  static constexpr qint64 kMaxBytes = 64 * 1024 * 1024;
 };
 
 }  // namespace otfuse::ui

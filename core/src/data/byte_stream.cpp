@@ -46,7 +46,10 @@ ByteStream::ByteStream(const std::string& path, const CancelFlag* cancel)
     throw FileError(
         path, std::string("cannot open: ") + (errno ? std::strerror(errno) : "out of memory"));
   }
-  gzbuffer(file_, 1 << 18);
+  // zlib allocates this (twice for gzip data) on the first read: no more than the file needs.
+  std::error_code ec;
+  const std::uint64_t size = fs::file_size(path, ec);
+  gzbuffer(file_, static_cast<unsigned>(std::clamp<std::uint64_t>(ec ? 0 : size, 8192, 1 << 18)));
 }
 
 ByteStream::~ByteStream() {
@@ -94,8 +97,9 @@ std::uint64_t ByteStream::skip(std::uint64_t n) {
 std::vector<std::uint8_t> readBytes(ByteStream& stream, std::uint64_t count,
                                     const std::string& what) {
   std::vector<std::uint8_t> bytes;
-  // Reserve a bounded amount; beyond that the vector grows only with data actually present.
-  bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, 64u << 20)));
+  // A header's count is only a claim: reserve at most one chunk; beyond that the vector grows
+  // with the data actually present.
+  bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 20)));
   const std::size_t chunk = 1 << 20;
   while (bytes.size() < count) {
     std::size_t want =

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/CPUAllocator.h>
+#include <caffe2/serialize/file_adapter.h>
 #include <caffe2/serialize/inline_container.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,6 +18,8 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <string_view>
 
 #include "io/pickle.h"
 #include "otfuse/error.h"
@@ -31,6 +34,27 @@ using Kind = Value::Kind;
 
 // The first pickle of a legacy file: PROTO 2, LONG1 0x1950a86a20f9469cfc6c, STOP.
 const std::string kLegacyMagic = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+using Adapter = std::shared_ptr<caffe2::serialize::ReadAdapterInterface>;
+
+/// A model file's bytes held by the caller (loadCheckpointFromMemory). Reads past the end
+/// return fewer bytes, never touch memory beyond the buffer.
+class BoundedMemoryAdapter final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  BoundedMemoryAdapter(const void* data, size_t size)
+      : data_(static_cast<const uint8_t*>(data)), size_(size) {}
+  size_t size() const override { return size_; }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= size_) return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, size_ - pos));
+    if (n) std::memcpy(buf, data_ + pos, n);
+    return n;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+};
 
 std::string readWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -58,27 +82,41 @@ std::string metadataText(const ValuePtr& v) {
   return v->repr(4000);
 }
 
-/// Every tensor inside nested dicts, lists and tuples, named by its path ("plans.0").
-void flattenTensors(const ValuePtr& v, const std::string& name, StateDict& out, int depth) {
-  if (!v || depth > 32) return;
-  auto join = [&](const std::string& part) { return name.empty() ? part : name + "." + part; };
-  switch (v->kind) {
-    case Kind::Tensor:
+/// Every tensor inside nested dicts, lists and tuples, named by its path ("plans.0"). The pickle
+/// memo lets a few bytes build a container that holds itself, or lists that each hold the next
+/// one twice (2^n paths): containers already on the current path are skipped (a cycle has no
+/// finite name) and the walk gives up after kMaxFlattenVisits objects.
+constexpr size_t kMaxFlattenVisits = 100000;
+
+struct FlattenWalk {
+  const std::string& path;
+  StateDict& out;
+  size_t visits = 0;
+  std::vector<const Value*> open;  // containers on the current path
+
+  void visit(const ValuePtr& v, const std::string& name) {
+    if (!v || open.size() > 32) return;
+    if (++visits > kMaxFlattenVisits)
+      throw FileError(path, "refers to the same objects too many times (more than " +
+                                std::to_string(kMaxFlattenVisits) +
+                                " nested references; corrupt or hostile file)");
+    if (v->kind == Kind::Tensor) {
       out.set(name.empty() ? "tensor" : name, v->tensor);
-      break;
-    case Kind::Dict:
+      return;
+    }
+    if (v->kind != Kind::Dict && v->kind != Kind::List && v->kind != Kind::Tuple) return;
+    if (std::find(open.begin(), open.end(), v) != open.end()) return;
+    auto join = [&](const std::string& part) { return name.empty() ? part : name + "." + part; };
+    open.push_back(v);
+    if (v->kind == Kind::Dict) {
       for (const auto& [k, x] : v->entries)
-        flattenTensors(x, join(k->kind == Kind::String ? k->s : k->repr(100)), out, depth + 1);
-      break;
-    case Kind::List:
-    case Kind::Tuple:
-      for (size_t i = 0; i < v->items.size(); ++i)
-        flattenTensors(v->items[i], join(std::to_string(i)), out, depth + 1);
-      break;
-    default:
-      break;
+        visit(x, join(k->kind == Kind::String ? k->s : k->repr(100)));
+    } else {
+      for (size_t i = 0; i < v->items.size(); ++i) visit(v->items[i], join(std::to_string(i)));
+    }
+    open.pop_back();
   }
-}
+};
 
 /// Turns the unpickled top-level object into a Checkpoint (state + metadata). With `flatten`,
 /// every tensor anywhere in the object is taken instead (see loadTensors).
@@ -87,7 +125,7 @@ Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::s
   Checkpoint ck;
   ck.format = format;
   if (flatten) {
-    flattenTensors(root, "", ck.state, 0);
+    FlattenWalk{path, ck.state, 0, {}}.visit(root, "");
     if (ck.state.empty()) throw FileError(path, "holds no tensors");
     return ck;
   }
@@ -172,8 +210,8 @@ std::string recordText(caffe2::serialize::PyTorchStreamReader& reader, const std
   return std::string(static_cast<const char*>(ptr.get()), size);
 }
 
-Checkpoint loadTorchScript(const std::string& path) {
-  torch::jit::Module module = torch::jit::load(path, c10::Device(c10::kCPU));
+Checkpoint loadTorchScript(const Adapter& bytes) {
+  torch::jit::Module module = torch::jit::load(bytes, c10::Device(c10::kCPU));
   Checkpoint ck;
   ck.format = "torchscript";
   // state_dict order: per module, its own parameters then its own buffers.
@@ -184,7 +222,6 @@ Checkpoint loadTorchScript(const std::string& path) {
     for (const auto& b : sub.value.named_buffers(/*recurse=*/false))
       ck.state.set(prefix + b.name, b.value.detach());
   }
-  if (ck.state.empty()) throw FileError(path, "the TorchScript module has no parameters");
   return ck;
 }
 
@@ -198,16 +235,16 @@ uint64_t le(const std::string& b, size_t at, int n) {
 /// scans the zip central directory first and refuses records whose declared size is impossible
 /// for their compressed size (stored: equal; deflate: at most ~1032x), so a hostile size field
 /// cannot make us allocate far more than the file holds. Structural errors are left to miniz.
-void checkZipRecordSizes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError(path, "cannot open the file");
-  in.seekg(0, std::ios::end);
-  const uint64_t fileSize = static_cast<uint64_t>(in.tellg());
+void checkZipRecordSizes(const std::string& path, const Adapter& bytes) {
+  const uint64_t fileSize = bytes->size();
+  // Reads exactly n bytes at `at` (false if the data ends first).
+  auto readAt = [&](uint64_t at, std::string& out, size_t n) {
+    out.assign(n, '\0');
+    return at <= fileSize && n <= fileSize - at && bytes->read(at, out.data(), n) == n;
+  };
   const uint64_t tailSize = std::min<uint64_t>(fileSize, 65557);
-  std::string tail(tailSize, '\0');
-  in.seekg(static_cast<std::streamoff>(fileSize - tailSize));
-  in.read(tail.data(), static_cast<std::streamsize>(tailSize));
-  if (!in) throw FileError(path, "cannot read the file");
+  std::string tail;
+  if (!readAt(fileSize - tailSize, tail, tailSize)) throw FileError(path, "cannot read the file");
   size_t eocd = std::string::npos;
   for (size_t k = tailSize >= 22 ? tailSize - 22 + 1 : 0; k-- > 0;) {
     if (le(tail, k, 4) == 0x06054b50) {
@@ -223,19 +260,16 @@ void checkZipRecordSizes(const std::string& path) {
     // ZIP64: the locator points at the ZIP64 end of central directory record.
     const uint64_t z64 = le(tail, eocd - 20 + 8, 8);
     if (z64 > fileSize || fileSize - z64 < 56) throw FileError(path, "is a corrupt zip archive");
-    std::string rec(56, '\0');
-    in.seekg(static_cast<std::streamoff>(z64));
-    in.read(rec.data(), 56);
-    if (!in || le(rec, 0, 4) != 0x06064b50) throw FileError(path, "is a corrupt zip archive");
+    std::string rec;
+    if (!readAt(z64, rec, 56) || le(rec, 0, 4) != 0x06064b50)
+      throw FileError(path, "is a corrupt zip archive");
     cdSize = le(rec, 40, 8);
     cdOffset = le(rec, 48, 8);
   }
   if (cdOffset > fileSize || cdSize > fileSize - cdOffset)
     throw FileError(path, "is a truncated or corrupt zip archive (bad central directory)");
-  std::string cd(cdSize, '\0');
-  in.seekg(static_cast<std::streamoff>(cdOffset));
-  in.read(cd.data(), static_cast<std::streamsize>(cdSize));
-  if (!in) throw FileError(path, "cannot read the zip central directory");
+  std::string cd;
+  if (!readAt(cdOffset, cd, cdSize)) throw FileError(path, "cannot read the zip central directory");
   for (size_t p = 0; p + 46 <= cd.size();) {
     if (le(cd, p, 4) != 0x02014b50) break;
     const uint64_t method = le(cd, p + 10, 2);
@@ -265,12 +299,12 @@ void checkZipRecordSizes(const std::string& path) {
   }
 }
 
-Checkpoint loadZip(const std::string& path, bool flatten) {
-  checkZipRecordSizes(path);
+Checkpoint loadZip(const std::string& path, const Adapter& bytes, bool flatten) {
+  checkZipRecordSizes(path, bytes);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
   try {
-    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(bytes);
     records = reader->getAllRecords();
   } catch (const c10::Error& e) {
     throw FileError(path, "is not a readable PyTorch zip archive (truncated or corrupt)");
@@ -280,14 +314,17 @@ Checkpoint loadZip(const std::string& path, bool flatten) {
     if (r == "constants.pkl" || r.rfind("code/", 0) == 0) torchscript = true;
   if (torchscript) {
     reader.reset();
+    Checkpoint ck;
     try {
-      return loadTorchScript(path);
+      ck = loadTorchScript(bytes);
     } catch (const c10::Error& e) {
       throw FileError(
           path, std::string("cannot load the TorchScript archive: ") + e.what_without_backtrace());
     } catch (const std::exception& e) {
       throw FileError(path, std::string("cannot load the TorchScript archive: ") + e.what());
     }
+    if (ck.state.empty()) throw FileError(path, "the TorchScript module has no parameters");
+    return ck;
   }
   if (!reader->hasRecord("data.pkl"))
     throw FileError(path, "is a zip archive without data.pkl (not a torch.save file)");
@@ -329,9 +366,7 @@ Checkpoint loadZip(const std::string& path, bool flatten) {
 
 // ------------------------------------------------------------------------------- legacy files
 
-Checkpoint loadLegacy(const std::string& path, const std::string& data, bool flatten) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
-  const size_t size = data.size();
+Checkpoint loadLegacy(const std::string& path, const uint8_t* bytes, size_t size, bool flatten) {
   try {
     pickle::Arena arena;
     size_t pos = 0;
@@ -478,27 +513,50 @@ void writeMetadataValue(pickle::Writer& w, const std::string& text) {
   w.str(text);
 }
 
+/// Tells the format from the first bytes and reads it. `legacyBytes` gives the whole content
+/// for the legacy reader (which needs it in memory), `zipBytes` reads the archive on demand.
+template <typename WholeContent>
+Checkpoint loadBytes(const std::string& path, const Adapter& bytes, WholeContent legacyBytes,
+                     bool flatten) {
+  if (bytes->size() == 0) throw FileError(path, "is empty");
+  std::string head(std::min<size_t>(bytes->size(), 512), '\0');
+  head.resize(bytes->read(0, head.data(), head.size()));
+  if (head.size() >= 4 && head.compare(0, 2, "PK") == 0) return loadZip(path, bytes, flatten);
+  if (head.size() > 262 && head.compare(257, 5, "ustar") == 0)
+    throw FileError(path,
+                    "is in the very old tar-based torch.save format, which is not supported; "
+                    "re-save it with a recent PyTorch");
+  if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) {
+    const std::string_view all = legacyBytes();
+    return loadLegacy(path, reinterpret_cast<const uint8_t*>(all.data()), all.size(), flatten);
+  }
+  throw FileError(path, "is not a PyTorch model file (neither a zip archive nor a legacy pickle)");
+}
+
 Checkpoint loadFile(const std::string& path, bool flatten) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
   if (S_ISDIR(st.st_mode)) throw FileError(path, "is a folder, not a model file");
   if (st.st_size == 0) throw FileError(path, "is empty");
-  std::string head(512, '\0');
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
+  Adapter file;
+  try {
+    file = std::make_shared<caffe2::serialize::FileAdapter>(path);
+  } catch (const c10::Error&) {
+    throw FileError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");
   }
-  if (head.size() >= 4 && head.compare(0, 2, "PK") == 0) return loadZip(path, flatten);
-  if (head.size() > 262 && head.compare(257, 5, "ustar") == 0)
-    throw FileError(path,
-                    "is in the very old tar-based torch.save format, which is not supported; "
-                    "re-save it with a recent PyTorch");
-  if (static_cast<uint8_t>(head[0]) == 0x80) return loadLegacy(path, readWholeFile(path), flatten);
-  throw FileError(path, "is not a PyTorch model file (neither a zip archive nor a legacy pickle)");
+  std::string whole;
+  return loadBytes(path, file, [&]() -> std::string_view {
+    whole = readWholeFile(path);
+    return whole;
+  }, flatten);
+}
+
+Checkpoint loadMemory(const void* data, size_t size, const std::string& name, bool flatten) {
+  auto bytes = std::make_shared<BoundedMemoryAdapter>(data, size);
+  return loadBytes(name, bytes, [&] {
+    return std::string_view(static_cast<const char*>(data), size);
+  }, flatten);
 }
 
 }  // namespace
@@ -506,6 +564,14 @@ Checkpoint loadFile(const std::string& path, bool flatten) {
 Checkpoint loadCheckpoint(const std::string& path) { return loadFile(path, false); }
 
 StateDict loadTensors(const std::string& path) { return loadFile(path, true).state; }
+
+Checkpoint loadCheckpointFromMemory(const void* data, size_t size, const std::string& name) {
+  return loadMemory(data, size, name, false);
+}
+
+StateDict loadTensorsFromMemory(const void* data, size_t size, const std::string& name) {
+  return loadMemory(data, size, name, true).state;
+}
 
 void saveCheckpoint(const std::string& path, const StateDict& state,
                     const std::map<std::string, std::string>& metadata) {

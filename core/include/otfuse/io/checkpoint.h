@@ -6,6 +6,7 @@
 // of tensors, or a checkpoint dict holding one under "model_state_dict" / "state_dict" (other
 // scalar entries such as test_accuracy, epoch are kept as metadata).
 // Writes: zip-format files that Python's torch.load + model.load_state_dict accept.
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -31,6 +32,11 @@ Checkpoint loadCheckpoint(const std::string& path);
 /// flattened into dotted names ({"plans": [T0, T1]} -> "plans.0", "plans.1"); a file holding
 /// a bare tensor gives the single name "tensor". Same safety rules as loadCheckpoint.
 StateDict loadTensors(const std::string& path);
+
+/// loadCheckpoint / loadTensors of a file's content already in memory (`size` bytes at `data`,
+/// read only during the call); `name` stands for the path in error messages.
+Checkpoint loadCheckpointFromMemory(const void* data, size_t size, const std::string& name);
+StateDict loadTensorsFromMemory(const void* data, size_t size, const std::string& name);
 
 /// Writes `state` as a zip-format torch.save file. With non-empty `metadata` the file holds a
 /// checkpoint dict {"model_state_dict": state, key: value...} where values that parse as numbers
