@@ -235,7 +235,8 @@ class TestStudio : public QObject {
     ticker.stop();
     QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join("\n")));
     qInfo("largest gap between 10 ms timer events during the run: %lld ms", maxGap);
-    QVERIFY2(maxGap < 50, qPrintable(QString("UI event loop stalled for %1 ms").arg(maxGap)));
+    QVERIFY2(maxGap < 50 * otfuse::test::timeScale(),
+             qPrintable(QString("UI event loop stalled for %1 ms").arg(maxGap)));
 
     OutcomePtr shown = window_->outcome();
     QVERIFY(shown);
@@ -338,7 +339,8 @@ class TestStudio : public QObject {
     const qint64 ms = t.elapsed();
     qInfo("cancelled %lld ms after the request", ms);
     QCOMPARE(cancelled.first().at(0).toInt(), job);
-    QVERIFY2(ms < 500, qPrintable(QString("cancel took %1 ms").arg(ms)));
+    QVERIFY2(ms < 500 * otfuse::test::timeScale(),
+             qPrintable(QString("cancel took %1 ms").arg(ms)));
     QVERIFY(finished.isEmpty());
     QVERIFY(errors_.isEmpty());
     // Still usable: a new run completes.
