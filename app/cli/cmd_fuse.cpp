@@ -1,7 +1,11 @@
 // otfuse fuse: OT fusion of two models with the paper's Table-1 baselines.
-#include <optional>
+#include <unistd.h>
+
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "otfuse/data/dataset.h"
@@ -26,6 +30,9 @@ options:
   --mode M             weights (default) | activations
   --solver S           exact (default) | sinkhorn
   --eps E              Sinkhorn regularization (default 0.01)
+  --sinkhorn-max-iter N  Sinkhorn iteration limit per layer (default 10000); a layer that
+                       reaches it is reported (table, JSON) as an approximate plan
+  --sinkhorn-tol X     Sinkhorn tolerance on the L1 marginal error (default 1e-9)
   --samples K          activation samples from the training set (default 200)
   --seed S             seed for choosing the activation samples (default 0)
   --samples-file F     use the inputs stored in F (a tensor [K,C,H,W]) instead
@@ -46,6 +53,38 @@ options:
   --data-dir DIR       where datasets live
 )";
 
+// Output destinations are checked before any work, so a typo costs nothing and no output is
+// half done when another one fails.
+void checkOutputFile(const std::string& option, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw Error("--" + option + " expects a file name");
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw FileError(path, "the folder " + dir.string() + " does not exist (--" + option + ")");
+  if (fs::is_directory(p, ec))
+    throw FileError(path, "is a folder; --" + option + " expects a file name");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw FileError(path, "cannot write in the folder " + dir.string() + " (--" + option + ")");
+}
+
+void checkOutputFolder(const std::string& option, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw Error("--" + option + " expects a folder name");
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec))
+      throw FileError(path, "exists and is not a folder (--" + option + ")");
+    return;
+  }
+  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec))
+    throw FileError(path, "cannot be created: the folder " + parent.string() +
+                              " does not exist (--" + option + ")");
+}
+
 at::Tensor loadSamples(const std::string& path) {
   StateDict tensors = loadTensors(path);
   if (tensors.size() != 1)
@@ -65,26 +104,49 @@ int cmdFuse(Args& args) {
   }
   args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
-                     "report", "plans-dir", "data-dir", "bn-batches"});
+                     "report", "plans-dir", "data-dir", "bn-batches",
+                     "sinkhorn-max-iter", "sinkhorn-tol"});
   if (args.positional().size() != 2) throw Error("fuse needs two model files A and B (see --help)");
   const std::string pathA = args.positional()[0], pathB = args.positional()[1];
 
+  // Every option is checked before any work: a bad value is a message and exit code 1, and
+  // no file is written.
   FusionOptions opt;
   opt.mode = parseAlignMode(args.get("mode", "weights"));
   opt.solver = parseSolver(args.get("solver", "exact"));
   opt.epsilon = args.getDouble("eps", opt.epsilon);
+  if (!(opt.epsilon > 0) || !std::isfinite(opt.epsilon))
+    throw Error("--eps must be a positive number, got '" + args.get("eps") + "'");
+  opt.sinkhornMaxIterations = static_cast<int>(args.getInt("sinkhorn-max-iter", opt.sinkhornMaxIterations));
+  opt.sinkhornTolerance = args.getDouble("sinkhorn-tol", opt.sinkhornTolerance);
+  if (opt.sinkhornMaxIterations < 1) throw Error("--sinkhorn-max-iter must be at least 1");
+  if (!(opt.sinkhornTolerance > 0)) throw Error("--sinkhorn-tol must be positive");
   opt.metric = ot::parseMetric(args.get("metric", "euclidean"));
   opt.normalization = ot::parseNormalization(args.get("normalize", "none"));
   opt.marginals = parseMarginals(args.get("marginals", "uniform"));
   opt.t = args.getDouble("t", opt.t);
+  if (!(opt.t >= 0 && opt.t <= 1))
+    throw Error("--t (the weight of the anchor B) must lie in [0, 1], got '" + args.get("t") + "'");
   opt.otOutputLayer = args.flag("ot-output-layer");
-  const int samples = static_cast<int>(args.getInt("samples", 200));
-  const uint64_t seed = static_cast<uint64_t>(args.getInt("seed", 0));
-  const EnsembleRule rule = args.get("ensemble", "logsoftmax") == "prob"
-                                ? EnsembleRule::ProbabilityMean
-                                : EnsembleRule::LogSoftmaxMean;
+  const long long samples = args.getInt("samples", 200);
+  if (samples < 1 || samples > 1000000)
+    throw Error("--samples must be between 1 and 1000000, got " + std::to_string(samples));
+  const long long seedArg = args.getInt("seed", 0);
+  if (seedArg < 0) throw Error("--seed must be non-negative, got " + std::to_string(seedArg));
+  const uint64_t seed = static_cast<uint64_t>(seedArg);
+  const long long bnBatches = args.getInt("bn-batches", 20);
+  if (bnBatches < 0 || bnBatches > 1000000)
+    throw Error("--bn-batches must be between 0 and 1000000, got " + std::to_string(bnBatches));
+  const std::string ruleName = args.get("ensemble", "logsoftmax");
+  if (ruleName != "logsoftmax" && ruleName != "prob")
+    throw Error("--ensemble expects logsoftmax or prob, got '" + ruleName + "'");
+  const EnsembleRule rule =
+      ruleName == "prob" ? EnsembleRule::ProbabilityMean : EnsembleRule::LogSoftmaxMean;
   const bool json = args.flag("json"), evaluateModels = !args.flag("no-eval");
   const std::string dataDir = args.get("data-dir");
+  if (args.has("out")) checkOutputFile("out", args.get("out"));
+  if (args.has("report")) checkOutputFile("report", args.get("report"));
+  if (args.has("plans-dir")) checkOutputFolder("plans-dir", args.get("plans-dir"));
 
   ProgressBar bar;
   ProgressFn progress;
@@ -93,6 +155,8 @@ int cmdFuse(Args& args) {
 
   Model a = Model::load(pathA, args.get("arch"));
   Model b = Model::load(pathB, args.get("arch"));
+  if (std::string why = fusionIncompatibility(a, b); !why.empty())
+    throw Error("cannot fuse " + pathA + " (A) onto " + pathB + " (B): " + why);
   const std::string datasetName = args.get("dataset", b.architecture().inputKind());
 
   at::Tensor inputs;
@@ -101,7 +165,7 @@ int cmdFuse(Args& args) {
       inputs = loadSamples(args.get("samples-file"));
     } else {
       Dataset train = loadDataset(datasetName, Split::Train, dataDir);
-      inputs = sampleInputs(train, samples, seed);
+      inputs = sampleInputs(train, int(samples), seed);
     }
   }
 
@@ -116,6 +180,9 @@ int cmdFuse(Args& args) {
   summary.samples = opt.mode == AlignMode::Activations ? int(inputs.size(0)) : 0;
   summary.seed = seed;
   summary.fusionSeconds = fused.seconds;
+  summary.plans = planStatus(fused.layers);
+  // An approximate plan is never accepted silently (also when --json goes to a pipe).
+  if (!summary.plans.ok()) std::fprintf(stderr, "warning: %s\n", summary.plans.text(opt).c_str());
 
   if (evaluateModels) {
     Dataset test = loadDataset(datasetName, Split::Test, dataDir);
@@ -123,7 +190,7 @@ int cmdFuse(Args& args) {
     TableOneOptions t1;
     t1.ensembleRule = rule;
     t1.t = opt.t;
-    t1.bnBatches = static_cast<int>(args.getInt("bn-batches", 20));
+    t1.bnBatches = static_cast<int>(bnBatches);
     t1.seed = seed;
     evaluateTableOne(
         a, b, fused.fused, test,
@@ -171,6 +238,7 @@ int cmdFuse(Args& args) {
     }
     std::printf("\n");
   }
+  std::printf("plans: %s\n", summary.plans.text(opt).c_str());
   std::printf("fusion %.3f s", summary.fusionSeconds);
   if (evaluateModels) std::printf(", evaluation of the fused model %.3f s", summary.evaluationSeconds);
   std::printf("\n");

@@ -5,7 +5,10 @@
 #include <QtTest>
 
 #include "common/otfuse_test.h"
+#include <atomic>
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "core/data_fixtures.h"
 #include "otfuse/data/dataset.h"
@@ -425,6 +428,88 @@ class TestData : public QObject {
     QCOMPARE(otfuse::loadDataset("folder:" + root, Split::Test).size(), n);
   }
 
+  // Issue 8: closing the app must not wait for a dataset to finish loading. With the flag set
+  // before the call, every format stops at its first check; set from another thread 20 ms into
+  // the load of a large image folder, the load stops long before it would have finished.
+  void loadingStopsWhenCancelled_data() {
+    QTest::addColumn<std::string>("format");
+    QTest::newRow("idx raw") << std::string("idx");
+    QTest::newRow("idx gzip") << std::string("idx.gz");
+    QTest::newRow("cifar10 tar.gz") << std::string("cifar.tar.gz");
+    QTest::newRow("image folder") << std::string("folder");
+    QTest::newRow("image folder tar.gz") << std::string("folder.tar.gz");
+  }
+  void loadingStopsWhenCancelled() {
+    QFETCH(std::string, format);
+    QTemporaryDir tmp;
+    const fs::path dir = tmp.path().toStdString();
+    std::string name = "mnist";
+    if (format == "idx" || format == "idx.gz") {
+      writeMnist(dir / "mnist", 600, 100, format == "idx.gz");
+    } else if (format == "cifar.tar.gz") {
+      std::vector<std::pair<std::string, Bytes>> members;
+      for (auto& [file, bytes] : cifarFiles(20, 10))
+        members.emplace_back("cifar-10-batches-bin/" + file, std::move(bytes));
+      writeTar(dir / "cifar10" / "cifar-10-binary.tar.gz", members, true);
+      name = "cifar10";
+    } else {
+      writeFolder(dir / "folder", {"a", "b"}, 3, 10, 8, 1, false);
+      name = "folder:" + (dir / "folder").string();
+      if (format == "folder.tar.gz") {
+        writeTar(dir / "folder.tar.gz", folderMembers(dir / "folder", "set/"), true);
+        name = "folder:" + (dir / "folder.tar.gz").string();
+      }
+    }
+    // Loads fine without the flag set ...
+    otfuse::CancelFlag never{false};
+    QVERIFY(otfuse::loadDataset(name, Split::Test, dir.string(), &never).size() > 0);
+    // ... and stops at once with it set.
+    otfuse::CancelFlag preset{true};
+    QVERIFY_THROWS_EXCEPTION(otfuse::Cancelled,
+                             otfuse::loadDataset(name, Split::Test, dir.string(), &preset));
+  }
+
+  void largeFolderLoadStopsMidway() {
+    QTemporaryDir tmp;
+    const fs::path root = fs::path(tmp.path().toStdString()) / "big";
+    writeFolder(root, {"a", "b"}, 1, 28, 28, 1, false);
+    // 12,000 test images: hard links to one PNG (cheap to make, each decoded on its own).
+    const fs::path one = root / "test" / "a" / "000.png";
+    for (int i = 1; i < 12000; ++i) {
+      char file[32];
+      std::snprintf(file, sizeof file, "%05d.png", i);
+      fs::create_hard_link(one, root / "test" / "a" / file);
+    }
+    const std::string name = "folder:" + root.string();
+    using Clock = std::chrono::steady_clock;
+    auto ms = [](Clock::duration d) {
+      return std::chrono::duration<double, std::milli>(d).count();
+    };
+    auto t0 = Clock::now();
+    QCOMPARE(otfuse::loadDataset(name, Split::Test).size(), 12001LL);  // and test/b/000.png
+    const double fullMs = ms(Clock::now() - t0);
+    qInfo("the whole load takes %.0f ms", fullMs);
+    QVERIFY2(fullMs > 150, "too fast to show a cancel midway");
+    otfuse::CancelFlag flag{false};
+    std::thread setter([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      flag.store(true);
+    });
+    t0 = Clock::now();
+    bool cancelled = false;
+    try {
+      otfuse::loadDataset(name, Split::Test, "", &flag);
+    } catch (const otfuse::Cancelled&) {
+      cancelled = true;
+    }
+    const double cancelMs = ms(Clock::now() - t0);
+    setter.join();
+    qInfo("cancelled after %.1f ms", cancelMs);
+    QVERIFY2(cancelled, "the load finished instead of stopping");
+    QVERIFY2(cancelMs < 20 + fullMs / 3,
+             qPrintable(QString("stopped after %1 ms of a %2 ms load").arg(cancelMs).arg(fullMs)));
+  }
+
   void folderBroken_data() {
     QTest::addColumn<std::string>("breakage");
     QTest::addColumn<std::string>("file");
@@ -665,6 +750,13 @@ class TestData : public QObject {
     QVERIFY2(out.contains("import cifar10 PATH"), qPrintable(out));
   }
 
+};
+
+// The CIFAR-10 JPEG copy in the shared folder: CTest entry test_data_shared, skipped without it.
+class TestDataShared : public QObject {
+  Q_OBJECT
+
+ private slots:
   void sharedJpegImport() {
     const std::string tarball = otfuse::test::sharedPath("data/cifar10-jpeg.tar.gz");
     if (!fs::exists(tarball)) OTFUSE_SKIP(qPrintable(QString("%1 not found").arg(tarball.c_str())));
@@ -685,5 +777,5 @@ class TestData : public QObject {
   }
 };
 
-OTFUSE_TEST_MAIN_APPLESS(TestData)
+OTFUSE_TEST_SUITES_APPLESS(TestData, "shared", TestDataShared)
 #include "test_data.moc"

@@ -226,14 +226,131 @@ class TestFusion : public QObject {
     QVERIFY_THROWS_EXCEPTION(Cancelled, fuse(A, A, FusionOptions{}, at::Tensor(), progress, &cancel));
   }
 
+  // Different widths: a rectangular plan, the anchor's shapes, and a fused model that still
+  // works — two MLPs of different widths trained on a learnable synthetic task, fused into the
+  // narrower one, keep most of their accuracy (issue 8: a bound, not only shapes).
   void differentWidthsFuseIntoAnchorShape() {
+    const Dataset train = testing::syntheticDataset(3000, 1, 31);
+    const Dataset test = testing::syntheticDataset(1000, 1, 32);
     Model A = Model::initialize(parseArchitecture("mlp:60-30"), 1);
     Model B = Model::initialize(parseArchitecture("mlp:40-20"), 2);
+    TrainOptions topt;
+    topt.epochs = 2;
+    topt.learningRate = 0.05;
+    topt.momentum = 0.9;
+    topt.augment = false;
+    trainModel(A, train, nullptr, topt);
+    topt.seed = 1;
+    trainModel(B, train, nullptr, topt);
+    const double accA = evaluate(A, test).accuracy, accB = evaluate(B, test).accuracy;
+    QVERIFY2(accA > 90 && accB > 90, qPrintable(QString("parents %1 / %2").arg(accA).arg(accB)));
     FusionResult r = fuse(A, B, FusionOptions{});
     QCOMPARE(r.layers[0].plan.rows(), Eigen::Index(60));
     QCOMPARE(r.layers[0].plan.cols(), Eigen::Index(40));
     QCOMPARE(r.fused.state().at("fc1.weight").size(0), int64_t(40));
+    QCOMPARE(r.fused.state().at("fc2.weight").sizes(), B.state().at("fc2.weight").sizes());
     QVERIFY_THROWS_EXCEPTION(Error, vanillaAverage(A, B));
+    const double fused = evaluate(r.fused, test).accuracy;
+    // An unaligned merge (A's first 40 / 20 neurons averaged with B's) for comparison.
+    StateDict cut = A.state().clone();
+    cut.set("fc1.weight", A.state().at("fc1.weight").slice(0, 0, 40).contiguous());
+    cut.set("fc2.weight", A.state().at("fc2.weight").slice(0, 0, 20).slice(1, 0, 40).contiguous());
+    cut.set("fc3.weight", A.state().at("fc3.weight").slice(1, 0, 20).contiguous());
+    const double naive = evaluate(vanillaAverage(Model(B.architecture(), cut), B), test).accuracy;
+    qInfo("different widths: A %.2f %%, B %.2f %%, OT fusion %.2f %%, unaligned %.2f %%", accA,
+          accB, fused, naive);
+    QVERIFY2(fused >= 80.0, qPrintable(QString("fused accuracy %1 %").arg(fused)));
+    QVERIFY2(fused > naive, qPrintable(QString("OT %1 % vs unaligned %2 %").arg(fused).arg(naive)));
+  }
+
+  // Zero and tiny importance masses (issue 8): a dead neuron (all-zero incoming row) and a
+  // nearly dead one, in A and in B, with both solvers and both importance marginals. Every
+  // neuron keeps a positive mass (none vanishes from the plan), every corrected column is a
+  // convex combination, and the fused weights are finite (they used to be NaN from 0/0).
+  void deadAndTinyNeuronsKeepTheirPlace_data() {
+    QTest::addColumn<QString>("solver");
+    QTest::addColumn<QString>("marginals");
+    for (const char* solver : {"exact", "sinkhorn"})
+      for (const char* m : {"l1", "l2"})
+        QTest::newRow((std::string(solver) + " " + m).c_str()) << solver << m;
+  }
+  void deadAndTinyNeuronsKeepTheirPlace() {
+    QFETCH(QString, solver);
+    QFETCH(QString, marginals);
+    Architecture arch = parseArchitecture("mlp:24-12,bias");
+    Model A = Model::initialize(arch, 1), B = Model::initialize(arch, 2);
+    {
+      at::NoGradGuard g;
+      A.state().at("fc1.weight")[3].zero_();   // dead in A
+      A.state().at("fc1.bias")[3].zero_();
+      A.state().at("fc1.weight")[5].mul_(1e-30);  // tiny in A
+      B.state().at("fc1.weight")[7].zero_();   // dead in B
+      B.state().at("fc1.bias")[7].zero_();
+      B.state().at("fc2.weight")[2].mul_(1e-300);  // tiny in B (a denormal-sized mass)
+    }
+    FusionOptions opt;
+    opt.solver = parseSolver(solver.toStdString());
+    opt.marginals = parseMarginals(marginals.toStdString());
+    opt.epsilon = 0.05;
+    FusionResult r = fuse(A, B, opt);
+    for (const auto& l : r.layers) {
+      if (l.identity) continue;
+      QVERIFY2(l.mu.minCoeff() > 0 && l.nu.minCoeff() > 0, l.name.c_str());
+      QVERIFY2(std::abs(l.mu.sum() - 1) < 1e-12 && std::abs(l.nu.sum() - 1) < 1e-12, l.name.c_str());
+      // Every neuron of A sends its mass, every neuron of B receives some.
+      QVERIFY2(l.plan.rowwise().sum().minCoeff() > 0, l.name.c_str());
+      QVERIFY2(l.plan.colwise().sum().minCoeff() > 0, l.name.c_str());
+      QVERIFY2(l.corrected.allFinite(), l.name.c_str());
+      QVERIFY2((l.corrected.colwise().sum().array() - 1.0).abs().maxCoeff() < 1e-9, l.name.c_str());
+    }
+    for (const auto& [key, t] : r.fused.state())
+      if (at::isFloatingType(t.scalar_type()))
+        QVERIFY2(at::isfinite(t).all().item<bool>(), key.c_str());
+    // The dead neuron carries the floor mass, 1e-3 of a uniform share (before renormalizing).
+    const auto& fc1 = r.layers[0];
+    QVERIFY(fc1.mu(3) < 2e-3 / 24 && fc1.nu(7) < 2e-3 / 24);
+  }
+
+  // Sinkhorn that stops at its iteration limit is never accepted silently (issue 8): every
+  // layer says so, the fusion's plan status names the layers, the JSON report carries it, and
+  // fusion uses the solver's own default limit.
+  void sinkhornIterationLimitIsReported() {
+    QCOMPARE(FusionOptions{}.sinkhornMaxIterations, ot::SinkhornOptions{}.maxIterations);
+    QCOMPARE(FusionOptions{}.sinkhornTolerance, ot::SinkhornOptions{}.tolerance);
+    Architecture arch = parseArchitecture("mlp:30-20");
+    Model A = Model::initialize(arch, 1), B = Model::initialize(arch, 2);
+    FusionOptions opt;
+    opt.solver = Solver::Sinkhorn;
+    opt.epsilon = 0.001;
+    opt.sinkhornMaxIterations = 3;
+    FusionResult r = fuse(A, B, opt);
+    PlanStatus st = planStatus(r.layers);
+    QCOMPARE(st.solved, 2);
+    QCOMPARE(int(st.atIterationLimit.size()), 2);
+    QCOMPARE(QString::fromStdString(st.atIterationLimit[0]), QString("fc1"));
+    QVERIFY(!st.ok());
+    QVERIFY(st.maxMarginalError > opt.sinkhornTolerance);
+    const QString text = QString::fromStdString(st.text(opt));
+    QVERIFY2(text.contains("iteration limit") && text.contains("fc1, fc2") && text.contains("(3)"),
+             qPrintable(text));
+    for (const auto& l : r.layers) {
+      if (l.identity) continue;
+      QCOMPARE(int(l.status), int(ot::Status::IterationLimit));
+      QCOMPARE(l.iterations, 3);
+    }
+    FusionSummary s;
+    s.options = opt;
+    s.plans = st;
+    const QString json = QString::fromStdString(reportJson(s, &r.layers, false));
+    QVERIFY2(json.contains("\"status\": \"iteration_limit\"") &&
+                 json.contains("\"at_iteration_limit\": [\"fc1\", \"fc2\"]"),
+             qPrintable(json.left(600)));
+    // Enough iterations: converged, and said so.
+    opt.epsilon = 0.05;
+    opt.sinkhornMaxIterations = ot::kSinkhornMaxIterations;
+    st = planStatus(fuse(A, B, opt).layers);
+    QVERIFY2(st.ok(), st.text(opt).c_str());
+    QVERIFY(QString::fromStdString(st.text(opt)).contains("converged on all 2"));
   }
 
   void runIsReproducible() {
@@ -273,16 +390,27 @@ class TestFusion : public QObject {
                        return train;
                      },
                      opt, s);
-    auto same = [&](const std::string& key, const EvalResult& e) {
+    // Independent of the core's evaluate(): the whole test set in one forward pass, accuracy
+    // from argmax, loss from cross-entropy (ensemble: mean of log-softmax, the paper's rule).
+    const at::Tensor x = test.normalized();
+    auto logitsOf = [&](const Model& m) { return m.forward(x); };
+    auto same = [&](const std::string& key, const at::Tensor& logProbs) {
+      at::NoGradGuard g;
+      const double acc =
+          100.0 * logProbs.argmax(1).eq(test.labels).to(at::kDouble).mean().item<double>();
+      const double loss = at::nll_loss(logProbs.to(at::kDouble), test.labels).item<double>();
       QVERIFY2(s.accuracy.count(key), key.c_str());
-      QCOMPARE(s.accuracy.at(key), e.accuracy);
-      QCOMPARE(s.loss.at(key), e.loss);
+      QVERIFY2(std::abs(s.accuracy.at(key) - acc) < 1e-9,
+               qPrintable(QString("%1: table %2 %, direct %3 %").arg(key.c_str()).arg(s.accuracy.at(key)).arg(acc)));
+      QVERIFY2(std::abs(s.loss.at(key) - loss) < 1e-5 * (1 + loss),
+               qPrintable(QString("%1: table loss %2, direct %3").arg(key.c_str()).arg(s.loss.at(key)).arg(loss)));
     };
-    same("model_0", evaluate(A, test));
-    same("model_1", evaluate(B, test));
-    same("ensemble", evaluateEnsemble({A, B}, test));
-    same("vanilla", evaluate(vanillaAverage(A, B, 0.5), test));
-    same("fused", evaluate(fused.fused, test));
+    auto single = [&](const Model& m) { return at::log_softmax(logitsOf(m), 1); };
+    same("model_0", single(A));
+    same("model_1", single(B));
+    same("ensemble", (single(A) + single(B)) / 2);
+    same("vanilla", single(vanillaAverage(A, B, 0.5)));
+    same("fused", single(fused.fused));
     QVERIFY(s.evaluationSeconds > 0);
     if (!A.hasBatchNorm()) {
       QCOMPARE(int(s.accuracy.size()), 5);
@@ -294,8 +422,8 @@ class TestFusion : public QObject {
     Model f = fused.fused.clone(), v = vanillaAverage(A, B, 0.5);
     recalibrateBatchNorm(f, train, 2, 128, 5);
     recalibrateBatchNorm(v, train, 2, 128, 5);
-    same("fused_bn", evaluate(f, test));
-    same("vanilla_bn", evaluate(v, test));
+    same("fused_bn", single(f));
+    same("vanilla_bn", single(v));
     // Re-estimation changed the statistics the fused model carried.
     QVERIFY(s.loss.at("fused_bn") != s.loss.at("fused"));
   }

@@ -245,34 +245,6 @@ class TestIo : public QObject {
     QCOMPARE(failures, 0);
   }
 
-  void paperModels_data() {
-    QTest::addColumn<int>("index");
-    QTest::addColumn<QString>("accuracy");
-    QTest::newRow("model_0") << 0 << "97.72";
-    QTest::newRow("model_1") << 1 << "97.75";
-  }
-  void paperModels() {
-    QFETCH(int, index);
-    QFETCH(QString, accuracy);
-    const QString dir = otfuse::test::sharedDir() + "/models/paper-mnist-mlpnet";
-    if (!QFileInfo::exists(dir)) OTFUSE_SKIP(qPrintable("the paper's models are absent: " + dir));
-    const otfuse::Checkpoint legacy = otfuse::loadCheckpoint(
-        QString("%1/legacy/model_%2/final.checkpoint").arg(dir).arg(index).toStdString());
-    const otfuse::Checkpoint zip =
-        otfuse::loadCheckpoint(QString("%1/model_%2.pt").arg(dir).arg(index).toStdString());
-    QCOMPARE(legacy.format, std::string("legacy"));
-    QCOMPARE(zip.format, std::string("zip"));
-    QCOMPARE(legacy.state.keys(),
-             (std::vector<std::string>{"fc1.weight", "fc2.weight", "fc3.weight", "fc4.weight"}));
-    QCOMPARE(legacy.state.at("fc1.weight").sizes().vec(), (std::vector<int64_t>{400, 784}));
-    const QString diff = compareStates(zip.state, legacy.state);
-    QVERIFY2(diff.isEmpty(), qPrintable(diff));
-    QCOMPARE(QString::fromStdString(legacy.metadata.at("test_accuracy")), accuracy);
-    QCOMPARE(legacy.metadata.at("epoch"), std::string("10"));
-    QVERIFY(legacy.metadata.at("args").find("'model_name': 'mlpnet'") != std::string::npos);
-    QVERIFY(zip.metadata.empty());
-  }
-
   void roundTrip_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<bool>("withMetadata");
@@ -318,5 +290,39 @@ class TestIo : public QObject {
   }
 };
 
-OTFUSE_TEST_MAIN_APPLESS(TestIo)
+// The paper's released files (shared/models): CTest entry test_io_paper, skipped without them.
+class TestIoPaper : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void paperModels_data() {
+    QTest::addColumn<int>("index");
+    QTest::addColumn<QString>("accuracy");
+    QTest::newRow("model_0") << 0 << "97.72";
+    QTest::newRow("model_1") << 1 << "97.75";
+  }
+  void paperModels() {
+    QFETCH(int, index);
+    QFETCH(QString, accuracy);
+    const QString dir = otfuse::test::sharedDir() + "/models/paper-mnist-mlpnet";
+    if (!QFileInfo::exists(dir)) OTFUSE_SKIP(qPrintable("the paper's models are absent: " + dir));
+    const otfuse::Checkpoint legacy = otfuse::loadCheckpoint(
+        QString("%1/legacy/model_%2/final.checkpoint").arg(dir).arg(index).toStdString());
+    const otfuse::Checkpoint zip =
+        otfuse::loadCheckpoint(QString("%1/model_%2.pt").arg(dir).arg(index).toStdString());
+    QCOMPARE(legacy.format, std::string("legacy"));
+    QCOMPARE(zip.format, std::string("zip"));
+    QCOMPARE(legacy.state.keys(),
+             (std::vector<std::string>{"fc1.weight", "fc2.weight", "fc3.weight", "fc4.weight"}));
+    QCOMPARE(legacy.state.at("fc1.weight").sizes().vec(), (std::vector<int64_t>{400, 784}));
+    const QString diff = compareStates(zip.state, legacy.state);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+    QCOMPARE(QString::fromStdString(legacy.metadata.at("test_accuracy")), accuracy);
+    QCOMPARE(legacy.metadata.at("epoch"), std::string("10"));
+    QVERIFY(legacy.metadata.at("args").find("'model_name': 'mlpnet'") != std::string::npos);
+    QVERIFY(zip.metadata.empty());
+  }
+};
+
+OTFUSE_TEST_SUITES_APPLESS(TestIo, "paper", TestIoPaper)
 #include "test_io.moc"

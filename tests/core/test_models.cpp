@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <QtTest>
+#include <type_traits>
 
 #include "common/otfuse_test.h"
 
@@ -146,9 +147,9 @@ class TestModels : public QObject {
     if (a.batchNorm) {
       const std::string mean = a.layers.front().perNeuron[2];
       const at::Tensor before = m.state().at(mean).clone();
-      m.forward(x, false);
+      m.forward(x);
       QVERIFY(at::equal(before, m.state().at(mean)));
-      m.forward(x, true);
+      m.forwardTrain(x);
       QVERIFY(!at::equal(before, m.state().at(mean)));
     }
     // The stored PyTorch state_dict (small models) loads and is the same weights.
@@ -160,10 +161,33 @@ class TestModels : public QObject {
     }
   }
 
+  // Issue 8: handles are immutable. The const forward pass cannot update BatchNorm statistics
+  // (it used to, through a const_cast, when called with train = true); only the non-const
+  // forwardTrain can, and a clone keeps the original untouched.
+  void constForwardNeverChangesTheModel() {
+    static_assert(!std::is_invocable_v<decltype(&Model::forwardTrain), const Model&,
+                                       const at::Tensor&, double, std::vector<at::Tensor>*>,
+                  "a training pass must need a mutable Model");
+    const Model m = Model::initialize(parseArchitecture("vgg11_bn_half"), 3);
+    const StateDict before = m.state().clone();
+    const at::Tensor x = at::randn({4, 3, 32, 32});
+    m.forward(x);
+    Model copy = m.clone();
+    copy.forwardTrain(x);
+    for (const auto& [key, t] : before) {
+      QVERIFY2(at::equal(t, m.state().at(key)), key.c_str());
+    }
+    const std::string counter = "features.1.num_batches_tracked";
+    QVERIFY2(copy.state().contains(counter), "vgg11_bn_half has no features.1 BatchNorm counter");
+    QCOMPARE(copy.state().at(counter).item<int64_t>(), int64_t(1));
+    QVERIFY(!at::equal(copy.state().at("features.1.running_mean"),
+                       m.state().at("features.1.running_mean")));
+  }
+
   void preActivationsPerLayer() {
     Model m = Model::initialize(parseArchitecture("mlpnet"), 0);
     std::vector<at::Tensor> pre;
-    at::Tensor y = m.forward(at::randn({3, 1, 28, 28}), false, &pre);
+    at::Tensor y = m.forward(at::randn({3, 1, 28, 28}), &pre);
     QCOMPARE(int(pre.size()), 4);
     QCOMPARE(pre[0].size(1), int64_t(400));
     QVERIFY(at::equal(pre.back(), y));

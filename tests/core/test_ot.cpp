@@ -14,12 +14,15 @@
 #include "common/otfuse_test.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "otfuse/error.h"
@@ -782,6 +785,77 @@ class TestOt : public QObject {
     QCOMPARE(int(r.status), int(Status::Converged));
     QCOMPARE(r.plan.row(4).cwiseAbs().sum(), 0.0);
     QVERIFY(r.marginalError <= 1e-10);
+  }
+
+  // Issue 8: a large layer must not hold up cancel (and closing the app). Each solver polls the
+  // flag inside its loops: set before the call it throws Cancelled at its first check; set
+  // from another thread 20 ms into a solve that takes far longer, the solve stops within a
+  // fraction of its full time.
+  void solversStopWhenCancelled_data() {
+    QTest::addColumn<QString>("solver");
+    QTest::addColumn<int>("n");
+    QTest::newRow("assignment (Jonker-Volgenant)") << "assignment" << 3000;
+    QTest::newRow("network simplex") << "simplex" << 1600;
+    QTest::newRow("sinkhorn") << "sinkhorn" << 800;
+  }
+  void solversStopWhenCancelled() {
+    QFETCH(QString, solver);
+    QFETCH(int, n);
+    std::mt19937_64 rng(7);
+    const Matrix M = randomMatrix(rng, n, n);
+    const Vector mu = solver == "assignment" ? ot::uniform(n) : randomMass(rng, n);
+    const Vector nu = solver == "assignment" ? ot::uniform(n) : randomMass(rng, n);
+    auto solve = [&](const otfuse::CancelFlag* flag) {
+      if (solver == "sinkhorn") {
+        ot::SinkhornOptions o;
+        o.epsilon = 1e-4;  // slow to converge: many iterations
+        o.tolerance = 1e-14;
+        o.maxIterations = 2000;
+        o.cancel = flag;
+        return ot::sinkhorn(mu, nu, M, o);
+      }
+      ot::ExactOptions o;
+      o.cancel = flag;
+      return ot::exact(mu, nu, M, o);
+    };
+    using Clock = std::chrono::steady_clock;
+    auto ms = [](Clock::duration d) {
+      return std::chrono::duration<double, std::milli>(d).count();
+    };
+    // Uncancelled: the flag exists but is never set.
+    otfuse::CancelFlag never{false};
+    auto t0 = Clock::now();
+    const ot::Result full = solve(&never);
+    const double fullMs = ms(Clock::now() - t0);
+    QVERIFY2(full.status == Status::Optimal || full.status == Status::IterationLimit ||
+                 full.status == Status::Converged,
+             full.message.c_str());
+    qInfo("%s %dx%d: %.0f ms uncancelled", qPrintable(solver), n, n, fullMs);
+    QVERIFY2(fullMs > 150, "the problem is too small to show a mid-solve cancel");
+
+    otfuse::CancelFlag preset{true};
+    QVERIFY_THROWS_EXCEPTION(otfuse::Cancelled, solve(&preset));
+
+    otfuse::CancelFlag flag{false};
+    std::thread setter([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      flag.store(true);
+    });
+    t0 = Clock::now();
+    bool cancelled = false;
+    try {
+      solve(&flag);
+    } catch (const otfuse::Cancelled&) {
+      cancelled = true;
+    }
+    const double cancelMs = ms(Clock::now() - t0);
+    setter.join();
+    qInfo("cancelled after %.1f ms", cancelMs);
+    QVERIFY2(cancelled, "the solver finished instead of stopping");
+    QVERIFY2(cancelMs < 20 + fullMs / 3,
+             qPrintable(QString("stopped %1 ms after the start, the whole solve takes %2 ms")
+                            .arg(cancelMs)
+                            .arg(fullMs)));
   }
 
   void potParity_data() {

@@ -34,6 +34,7 @@ QColor seriesColor(const QString& series) {
   if (series == "aligned") return QColor(33, 113, 181);
   if (series == "progressive") return QColor(49, 163, 84);
   if (series == "sinkhorn") return QColor(117, 107, 177);
+  if (series == "sinkhorn_limit") return QColor(203, 24, 29);
   return QColor(99, 99, 99);
 }
 
@@ -42,6 +43,7 @@ QString seriesName(const QString& curve, const QString& series) {
   if (series == "aligned") return QObject::tr("OT-aligned A");
   if (series == "progressive") return QObject::tr("A aligned up to layer l");
   if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
+  if (series == "sinkhorn_limit") return QObject::tr("iteration limit reached (approximate plans)");
   return curve + "/" + series;
 }
 
@@ -129,6 +131,14 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
     label->setStyleSheet("color: palette(placeholder-text);");
     box->addWidget(label);
     if (!curve.isEmpty()) status_.insert(curve, label);
+    if (curve == "epsilon") {
+      epsilonWarning_ = new QLabel;
+      epsilonWarning_->setObjectName("epsilonWarning");
+      epsilonWarning_->setWordWrap(true);
+      epsilonWarning_->setStyleSheet("color: rgb(203, 24, 29);");
+      epsilonWarning_->setVisible(false);
+      box->addWidget(epsilonWarning_);
+    }
     grid->addLayout(box, row, col);
   };
   addCell(interpAcc_, "interpolation", 0, 0);
@@ -184,6 +194,12 @@ QCPGraph* CurvesView::graphFor(const QString& curve, const QString& series, bool
   g->setName(seriesName(curve, series));
   g->setPen(QPen(seriesColor(series), 2));
   g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, seriesColor(series), Qt::white, 7));
+  if (series == "sinkhorn_limit") {
+    // Marks on top of the Sinkhorn curve, no line of their own.
+    g->setLineStyle(QCPGraph::lsNone);
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCrossCircle, seriesColor(series),
+                                       Qt::white, 11));
+  }
   graphs_.insert(key, g);
   return g;
 }
@@ -202,8 +218,28 @@ void CurvesView::clearCurve(const QString& curve) {
   if (curve == "epsilon") {
     exactLine_->setVisible(false);
     exactLabel_->setVisible(false);
+    updateEpsilonWarning();
   }
   dirty_ = true;
+}
+
+QString CurvesView::epsilonWarning() const {
+  return epsilonWarning_->text();
+}
+
+void CurvesView::updateEpsilonWarning() {
+  QStringList at;
+  for (const QString& series : {QString("exact"), QString("sinkhorn")})
+    for (const CurvePoint& p : points_.value("epsilon/" + series))
+      if (p.layersAtIterationLimit > 0)
+        at << (series == "exact" ? tr("exact OT") : tr("ε = %1").arg(p.x, 0, 'g', 3)) +
+                  tr(" (%n layer(s), marginal error up to %1)", nullptr, p.layersAtIterationLimit)
+                      .arg(p.maxMarginalError, 0, 'g', 2);
+  epsilonWarning_->setText(at.isEmpty() ? QString()
+                                        : tr("Solver stopped at its iteration limit at %1: "
+                                             "those points come from approximate plans.")
+                                              .arg(at.join(", ")));
+  epsilonWarning_->setVisible(!at.isEmpty());
 }
 
 void CurvesView::clearAll() {
@@ -225,7 +261,10 @@ void CurvesView::addPoint(const QString& curve, const QString& series, const Cur
   } else {
     graphFor(curve, series, false)->addData(point.x, point.accuracy);
     if (curve == "interpolation") graphFor(curve, series, true)->addData(point.x, point.loss);
+    if (curve == "epsilon" && point.layersAtIterationLimit > 0)
+      graphFor(curve, "sinkhorn_limit", false)->addData(point.x, point.accuracy);
   }
+  if (curve == "epsilon") updateEpsilonWarning();
   dirty_ = true;
 }
 

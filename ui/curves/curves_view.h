@@ -37,6 +37,9 @@ class CurvesView : public QWidget {
   /// Number of data points drawn in the accuracy graph of (curve, series); -1 if none.
   int drawnPoints(const QString& curve, const QString& series) const;
   void setStatus(const QString& curve, const QString& text);
+  /// The warning under the epsilon plot: which points came from plans whose solver stopped
+  /// at its iteration limit (empty when none did). Such points are also marked on the plot.
+  QString epsilonWarning() const;
 
   int interpolationPoints() const;
   double epsilonFrom() const;
@@ -53,6 +56,7 @@ class CurvesView : public QWidget {
 
  private:
   QCPGraph* graphFor(const QString& curve, const QString& series, bool loss);
+  void updateEpsilonWarning();
 
   QCustomPlot* interpAcc_;
   QCustomPlot* interpLoss_;
@@ -65,6 +69,7 @@ class CurvesView : public QWidget {
   QDoubleSpinBox* epsTo_;
   QSpinBox* epsPoints_;
   QMap<QString, QLabel*> status_;
+  QLabel* epsilonWarning_ = nullptr;
   QMap<QString, QVector<CurvePoint>> points_;  // key "curve/series"
   QMap<QString, QCPGraph*> graphs_;            // key "curve/series[/loss]"
   QTimer replotTimer_;

@@ -163,6 +163,7 @@ void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
                           .arg(l.plan.cols());
       if (l.identity) label += tr(", kept in place");
       if (l.reused) label += tr(", reused");
+      if (l.status == ot::Status::IterationLimit) label += tr(", iteration limit: approximate");
       layer_->addItem(label);
     }
   }
@@ -262,7 +263,8 @@ void PlanHeatmapView::rebuild() {
       status = tr("converged");
       break;
     case ot::Status::IterationLimit:
-      status = tr("iteration limit reached");
+      status = tr("<span style='color:#cb181d'><b>iteration limit reached: the plan is "
+                  "approximate</b></span>");
       break;
     case ot::Status::Infeasible:
       status = tr("infeasible");
@@ -273,9 +275,10 @@ void PlanHeatmapView::rebuild() {
   }
   QString kind = l.identity ? tr("output layer kept in place (identity plan, no OT solved)")
                  : l.reused ? tr("map reused from an earlier layer writing the same neurons")
-                            : tr("solved: %1, %2 iterations, %3 s")
+                            : tr("solved: %1, %2 iterations, marginal error %3, %4 s")
                                   .arg(status)
                                   .arg(l.iterations)
+                                  .arg(l.marginalError, 0, 'g', 2)
                                   .arg(l.seconds, 0, 'f', 3);
   stats_->setText(
       tr("<b>%1</b> — %2 A neurons × %3 B neurons<br>"
@@ -293,6 +296,10 @@ void PlanHeatmapView::rebuild() {
           .arg(kind));
   Q_UNUSED(maxEntropy);
   for (QCustomPlot* p : plots()) p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString PlanHeatmapView::statistics() const {
+  return stats_->text();
 }
 
 QString PlanHeatmapView::readout(double x, double y) const {

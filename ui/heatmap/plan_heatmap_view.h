@@ -43,6 +43,8 @@ class PlanHeatmapView : public QWidget {
   /// Read-out text for plot coordinates (x = B's neuron, y = display row), "" outside.
   QString readout(double x, double y) const;
   QList<QCustomPlot*> plots() const;
+  /// The statistics panel of the current layer (rich text), including the solver's status.
+  QString statistics() const;
 
  private:
   void rebuild();

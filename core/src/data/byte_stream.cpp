@@ -38,7 +38,8 @@ bool isGzipFile(const std::string& path) {
   return in.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
-ByteStream::ByteStream(const std::string& path) : path_(path) {
+ByteStream::ByteStream(const std::string& path, const CancelFlag* cancel)
+    : path_(path), cancel_(cancel) {
   requireRegularFile(path);
   file_ = gzopen(path.c_str(), "rb");
   if (!file_) {
@@ -56,7 +57,8 @@ std::size_t ByteStream::read(void* dst, std::size_t n) {
   auto* out = static_cast<unsigned char*>(dst);
   std::size_t done = 0;
   while (done < n) {
-    unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
+    throwIfCancelled(cancel_);
+    unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, kCancelChunk));
     int got = gzread(file_, out + done, chunk);
     if (got < 0 || (got < static_cast<int>(chunk))) {
       int err = Z_OK;
@@ -110,7 +112,8 @@ std::vector<std::uint8_t> readBytes(ByteStream& stream, std::uint64_t count,
   return bytes;
 }
 
-std::vector<std::uint8_t> readFileBytes(const std::string& path, std::uint64_t maxBytes) {
+std::vector<std::uint8_t> readFileBytes(const std::string& path, std::uint64_t maxBytes,
+                                        const CancelFlag* cancel) {
   requireRegularFile(path);
   std::error_code ec;
   const std::uint64_t fileSize = fs::file_size(path, ec);
@@ -134,7 +137,7 @@ std::vector<std::uint8_t> readFileBytes(const std::string& path, std::uint64_t m
     throw FileError(path,
                     "too large (" + sizeText(hint) + "; the limit is " + sizeText(maxBytes) + ")");
   }
-  ByteStream stream(path);
+  ByteStream stream(path, cancel);
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(hint) + 1);
   std::size_t size = 0;
   for (;;) {

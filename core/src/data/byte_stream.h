@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "otfuse/runtime.h"
+
 typedef struct gzFile_s* gzFile;
 
 namespace otfuse::data {
@@ -18,10 +20,14 @@ bool isGzipFile(const std::string& path);
 
 /// Reads a file front to back, gunzipping it if it is gzip-compressed (several gzip members
 /// are read in sequence); a file that is not gzip is read as is. Not copyable.
+/// With a `cancel` flag, read() and skip() throw otfuse::Cancelled once it is set (checked
+/// every kCancelChunk bytes), so loading a large dataset can be stopped.
 class ByteStream {
  public:
+  static constexpr std::size_t kCancelChunk = std::size_t(4) << 20;
+
   /// Throws FileError if the file is missing, not a regular file or cannot be opened.
-  explicit ByteStream(const std::string& path);
+  explicit ByteStream(const std::string& path, const CancelFlag* cancel = nullptr);
   ~ByteStream();
   ByteStream(const ByteStream&) = delete;
   ByteStream& operator=(const ByteStream&) = delete;
@@ -39,13 +45,15 @@ class ByteStream {
   std::string path_;
   gzFile file_ = nullptr;
   std::uint64_t position_ = 0;
+  const CancelFlag* cancel_ = nullptr;
 };
 
 /// The whole (decompressed) content of a file. Memory grows with the data actually read, never
 /// with a size announced by a header. Throws FileError (missing, unreadable, corrupt gzip,
-/// larger than maxBytes).
+/// larger than maxBytes); Cancelled when `cancel` is set.
 std::vector<std::uint8_t> readFileBytes(const std::string& path,
-                                        std::uint64_t maxBytes = kMaxFileBytes);
+                                        std::uint64_t maxBytes = kMaxFileBytes,
+                                        const CancelFlag* cancel = nullptr);
 
 /// Reads the next `count` bytes of `stream` (e.g. a tar member whose size a header announced)
 /// into a vector that grows with the data actually read. Throws FileError naming `what` if the

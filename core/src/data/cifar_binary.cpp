@@ -88,7 +88,8 @@ bool isCifarBinaryFolder(const std::string& dir) {
   return fs::is_regular_file(fs::path(dir) / "data_batch_1.bin", ec);
 }
 
-CifarBinary readCifarBinary(const std::string& source, bool wantTrain, bool wantTest) {
+CifarBinary readCifarBinary(const std::string& source, bool wantTrain, bool wantTest,
+                            const CancelFlag* cancel) {
   CifarBinary out;
   out.source = source;
   std::vector<int> wanted;
@@ -106,14 +107,14 @@ CifarBinary readCifarBinary(const std::string& source, bool wantTrain, bool want
     }
     for (int i : wanted) {
       batches[i].file = (dir / batchName(i)).string();
-      batches[i].bytes = readFileBytes(batches[i].file, kMaxBatchBytes);
+      batches[i].bytes = readFileBytes(batches[i].file, kMaxBatchBytes, cancel);
     }
     if (fs::is_regular_file(dir / kMetaFile, ec)) {
       metaName = (dir / kMetaFile).string();
-      meta = readFileBytes(metaName, 1 << 20);
+      meta = readFileBytes(metaName, 1 << 20, cancel);
     }
   } else {
-    TarReader tar(source);
+    TarReader tar(source, cancel);
     TarReader::Entry e;
     std::vector<bool> seen(6, false);
     while (tar.next(e)) {

@@ -109,7 +109,8 @@ std::vector<std::string> idxDirs(const std::string& name, const std::string& dat
   return dirs;
 }
 
-Dataset loadIdx(const std::string& name, Split split, const std::string& dataDir) {
+Dataset loadIdx(const std::string& name, Split split, const std::string& dataDir,
+                const CancelFlag* cancel) {
   const std::string imagesBase = split == Split::Train ? kIdxFiles[0] : kIdxFiles[2];
   const std::string labelsBase = split == Split::Train ? kIdxFiles[1] : kIdxFiles[3];
   const auto dirs = idxDirs(name, dataDir);
@@ -134,8 +135,8 @@ Dataset loadIdx(const std::string& name, Split split, const std::string& dataDir
   Dataset ds;
   ds.name = name;
   ds.source = dir;
-  ds.images = data::readIdxImages(imagesPath);
-  ds.labels = data::readIdxLabels(labelsPath, 10);
+  ds.images = data::readIdxImages(imagesPath, cancel);
+  ds.labels = data::readIdxLabels(labelsPath, 10, cancel);
   if (ds.labels.size(0) != ds.images.size(0)) {
     throw FileError(labelsPath, "has " + std::to_string(ds.labels.size(0)) + " labels but " +
                                     imagesPath + " has " + std::to_string(ds.images.size(0)) +
@@ -208,7 +209,7 @@ DatasetLocation findCifar(const std::string& dataDir) {
   return loc;
 }
 
-Dataset loadCifar(Split split, const std::string& dataDir) {
+Dataset loadCifar(Split split, const std::string& dataDir, const CancelFlag* cancel) {
   const fs::path bin = cifarDir(dataDir) / "cifar-10-batches-bin";
   const fs::path tgz = cifarDir(dataDir) / "cifar-10-binary.tar.gz";
   std::string source;
@@ -222,7 +223,7 @@ Dataset loadCifar(Split split, const std::string& dataDir) {
   } else {
     source = tgz.string();
   }
-  data::CifarBinary b = data::readCifarBinary(source, split == Split::Train, split == Split::Test);
+  data::CifarBinary b = data::readCifarBinary(source, split == Split::Train, split == Split::Test, cancel);
   Dataset ds;
   ds.name = "cifar10";
   ds.source = source;
@@ -258,14 +259,15 @@ DatasetLocation findFolder(const std::string& name) {
   return loc;
 }
 
-Dataset loadFolder(const std::string& name, Split split) {
+Dataset loadFolder(const std::string& name, Split split, const CancelFlag* cancel) {
   const std::string root = name.substr(std::string(kFolderPrefix).size());
-  data::ImageFolder f = data::scanImageFolder(root, split == Split::Train, split == Split::Test);
+  data::ImageFolder f =
+      data::scanImageFolder(root, split == Split::Train, split == Split::Test, true, cancel);
   const auto& files = split == Split::Train ? f.train : f.test;
   Dataset ds;
   ds.name = name;
   ds.source = root;
-  ds.images = data::decodeImages(files);
+  ds.images = data::decodeImages(files, cancel);
   ds.labels = at::empty({static_cast<long long>(files.size())}, at::kLong);
   auto* lab = ds.labels.data_ptr<std::int64_t>();
   for (const auto& file : files) *lab++ = file.label;
@@ -390,14 +392,15 @@ std::vector<DatasetLocation> listDatasets(const std::string& dataDir) {
   return out;
 }
 
-Dataset loadDataset(const std::string& name, Split split, const std::string& dataDir) {
+Dataset loadDataset(const std::string& name, Split split, const std::string& dataDir,
+                    const CancelFlag* cancel) {
   const std::string canon = canonicalName(name);
   if (canon.empty()) throw unknownDataset(name);
   if (canon == "mnist" || canon == "fashion-mnist") {
-    return loadIdx(canon, split, resolveDataDir(dataDir));
+    return loadIdx(canon, split, resolveDataDir(dataDir), cancel);
   }
-  if (canon == "cifar10") return loadCifar(split, resolveDataDir(dataDir));
-  return loadFolder(canon, split);
+  if (canon == "cifar10") return loadCifar(split, resolveDataDir(dataDir), cancel);
+  return loadFolder(canon, split, cancel);
 }
 
 }  // namespace otfuse

@@ -87,7 +87,7 @@ void checkImageDims(const std::string& path, std::uint64_t count, std::uint64_t 
   if (count == 0) throw FileError(path, "contains no images");
 }
 
-at::Tensor readIdxImages(const std::string& path) {
+at::Tensor readIdxImages(const std::string& path, const CancelFlag* cancel) {
   if (!isGzipFile(path)) {
     // Uncompressed: validate the header against the file size, then read straight into the
     // tensor (one pass over the data).
@@ -95,7 +95,7 @@ at::Tensor readIdxImages(const std::string& path) {
     const std::uint64_t fileSize = fs::file_size(path, ec);
     if (ec) throw FileError(path, "file not found");
     std::uint8_t header[16];
-    ByteStream stream(path);
+    ByteStream stream(path, cancel);
     const std::size_t got = stream.read(header, fileSize < 16 ? fileSize : 16);
     const auto dims = parseHeader(path, header, got, 3);
     checkImageDims(path, dims[0], dims[1], dims[2], fileSize - 16);
@@ -109,7 +109,7 @@ at::Tensor readIdxImages(const std::string& path) {
     }
     return images;
   }
-  const std::vector<std::uint8_t> bytes = readFileBytes(path);
+  const std::vector<std::uint8_t> bytes = readFileBytes(path, kMaxFileBytes, cancel);
   const auto dims = parseHeader(path, bytes.data(), bytes.size(), 3);
   const std::uint64_t count = dims[0], rows = dims[1], cols = dims[2];
   const std::uint64_t available = bytes.size() - 16;
@@ -121,8 +121,8 @@ at::Tensor readIdxImages(const std::string& path) {
   return images;
 }
 
-at::Tensor readIdxLabels(const std::string& path, int numClasses) {
-  const std::vector<std::uint8_t> bytes = readFileBytes(path);
+at::Tensor readIdxLabels(const std::string& path, int numClasses, const CancelFlag* cancel) {
+  const std::vector<std::uint8_t> bytes = readFileBytes(path, kMaxFileBytes, cancel);
   const auto dims = parseHeader(path, bytes.data(), bytes.size(), 1);
   const std::uint64_t count = dims[0];
   const std::uint64_t available = bytes.size() - 8;

@@ -118,8 +118,9 @@ bool splitMember(const std::string& member, std::string& prefix, std::string& sp
   return true;
 }
 
-ImageFolder scanTarball(const std::string& root, bool wantTrain, bool wantTest, bool withBytes) {
-  TarReader tar(root);
+ImageFolder scanTarball(const std::string& root, bool wantTrain, bool wantTest, bool withBytes,
+                        const CancelFlag* cancel) {
+  TarReader tar(root, cancel);
   TarReader::Entry e;
   std::string prefix, split, cls, firstPrefix;
   bool any = false;
@@ -228,14 +229,14 @@ std::string decodeOne(const ImageFile& file, Shape& expected, std::uint8_t* out,
 }  // namespace
 
 ImageFolder scanImageFolder(const std::string& root, bool wantTrain, bool wantTest,
-                            bool withBytes) {
+                            bool withBytes, const CancelFlag* cancel) {
   std::error_code ec;
   if (fs::is_directory(root, ec)) return scanDirectory(root, wantTrain, wantTest);
   if (!fs::exists(root, ec)) throw FileError(root, "image folder not found");
-  return scanTarball(root, wantTrain, wantTest, withBytes);
+  return scanTarball(root, wantTrain, wantTest, withBytes, cancel);
 }
 
-at::Tensor decodeImages(const std::vector<ImageFile>& files) {
+at::Tensor decodeImages(const std::vector<ImageFile>& files, const CancelFlag* cancel) {
   if (files.empty()) return at::empty({0, 0, 0, 0}, at::kByte);
   // The first image fixes the shape the others must have.
   Shape shape;
@@ -251,6 +252,7 @@ at::Tensor decodeImages(const std::vector<ImageFile>& files) {
   const std::string& firstName = files[0].name;
   at::parallel_for(0, n, 256, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return;  // thrown below
       Shape expected = shape;
       try {
         errors[i] = decodeOne(files[i], expected, out + i * per, firstName);
@@ -259,6 +261,7 @@ at::Tensor decodeImages(const std::vector<ImageFile>& files) {
       }
     }
   });
+  throwIfCancelled(cancel);
   for (std::size_t i = 0; i < errors.size(); ++i) {
     if (!errors[i].empty()) throw FileError(files[i].name, errors[i]);
   }

@@ -6,7 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "otfuse/runtime.h"
+
 namespace otfuse::data {
+
+// Every loader below that takes a `cancel` flag throws otfuse::Cancelled soon after it is set
+// (between chunks of 4 MiB read, between images decoded).
 
 // ---- idx files (MNIST, Fashion-MNIST) ------------------------------------------------------
 
@@ -14,9 +19,10 @@ namespace otfuse::data {
 /// dot spelling ("train-images.idx3-ubyte"[.gz]); raw preferred. "" if there is none.
 std::string findIdxFile(const std::string& dir, const std::string& base);
 /// uint8 [N, 1, H, W] from an idx3 file of unsigned bytes. Throws FileError.
-at::Tensor readIdxImages(const std::string& path);
+at::Tensor readIdxImages(const std::string& path, const CancelFlag* cancel = nullptr);
 /// int64 [N] from an idx1 file of unsigned bytes; labels must be < numClasses. FileError.
-at::Tensor readIdxLabels(const std::string& path, int numClasses);
+at::Tensor readIdxLabels(const std::string& path, int numClasses,
+                         const CancelFlag* cancel = nullptr);
 /// The item count from an idx header (reads only the header); -1 and `problem` set if the
 /// header cannot be read.
 long long peekIdxCount(const std::string& path, std::string* problem);
@@ -46,7 +52,8 @@ struct CifarBinary {
 /// cifar-10-binary.tar.gz; each batch is checked (whole records, labels < 10). Class names
 /// come from batches.meta.txt if present, else CIFAR-10's official order. Throws FileError
 /// naming a missing or broken file.
-CifarBinary readCifarBinary(const std::string& source, bool wantTrain, bool wantTest);
+CifarBinary readCifarBinary(const std::string& source, bool wantTrain, bool wantTest,
+                            const CancelFlag* cancel = nullptr);
 /// True if `dir` holds data_batch_1.bin.
 bool isCifarBinaryFolder(const std::string& dir);
 /// Records of `batches` as images uint8 [N, 3, 32, 32] and labels int64 [N].
@@ -72,9 +79,9 @@ struct ImageFolder {
 /// exactly its classes. Throws FileError (no train/ folder, a test class unknown to train/,
 /// a split without images). `withBytes` false: a tarball's members are listed, not kept.
 ImageFolder scanImageFolder(const std::string& root, bool wantTrain, bool wantTest,
-                            bool withBytes = true);
+                            bool withBytes = true, const CancelFlag* cancel = nullptr);
 /// Decodes `files` into uint8 [N, C, H, W] (alpha channels dropped: RGBA → 3, gray+alpha → 1).
 /// All images must share size and channel count: otherwise FileError naming the odd file.
-at::Tensor decodeImages(const std::vector<ImageFile>& files);
+at::Tensor decodeImages(const std::vector<ImageFile>& files, const CancelFlag* cancel = nullptr);
 
 }  // namespace otfuse::data

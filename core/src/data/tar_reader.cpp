@@ -73,7 +73,7 @@ std::string paxPath(const std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
-TarReader::TarReader(const std::string& path) : stream_(path) {}
+TarReader::TarReader(const std::string& path, const CancelFlag* cancel) : stream_(path, cancel) {}
 
 void TarReader::skipRest() {
   std::uint64_t n = remaining_ + padding_;

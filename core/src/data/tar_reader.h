@@ -17,8 +17,9 @@ class TarReader {
     bool regular = false;  // a regular file (directories, links etc. are reported too)
   };
 
-  /// Throws FileError if the file cannot be opened.
-  explicit TarReader(const std::string& path);
+  /// Throws FileError if the file cannot be opened; reading throws otfuse::Cancelled once
+  /// `cancel` is set.
+  explicit TarReader(const std::string& path, const CancelFlag* cancel = nullptr);
 
   /// Advances to the next entry (skipping whatever was not read of the current one). Returns
   /// false at the end of the archive. Throws FileError on a damaged header or truncation.

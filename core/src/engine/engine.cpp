@@ -19,8 +19,11 @@
 namespace otfuse {
 namespace {
 
+// Datasets are loaded once per process; a load stops (Cancelled) when `cancel` is set, and a
+// cancelled load caches nothing.
 std::shared_ptr<const Dataset> cachedDataset(const std::string& name, Split split,
-                                             const std::string& dataDir) {
+                                             const std::string& dataDir,
+                                             const CancelFlag* cancel) {
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const Dataset>> cache;
   const std::string dir = resolveDataDir(dataDir);
@@ -30,7 +33,7 @@ std::shared_ptr<const Dataset> cachedDataset(const std::string& name, Split spli
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
   }
-  auto data = std::make_shared<const Dataset>(loadDataset(name, split, dir));
+  auto data = std::make_shared<const Dataset>(loadDataset(name, split, dir, cancel));
   std::lock_guard<std::mutex> lock(mutex);
   return cache.emplace(key, data).first->second;
 }
@@ -78,9 +81,9 @@ const Model& modelOf(const ModelPtr& m) {
   return *m->model;
 }
 
-at::Tensor activationInputs(const FusionRequest& r) {
+at::Tensor activationInputs(const FusionRequest& r, const CancelFlag* cancel) {
   if (r.options.mode != AlignMode::Activations) return at::Tensor();
-  auto train = cachedDataset(r.dataset, Split::Train, r.dataDir);
+  auto train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
   return sampleInputs(*train, r.samples, r.seed);
 }
 
@@ -130,7 +133,7 @@ Eigen::MatrixXf firstLayerImage(const ModelHandle& h, int neuron) {
 
 Score evaluateModel(const ModelPtr& model, const std::string& dataset, const std::string& dataDir,
                     const ProgressFn& progress, const CancelFlag* cancel) {
-  auto test = cachedDataset(dataset, Split::Test, dataDir);
+  auto test = cachedDataset(dataset, Split::Test, dataDir, cancel);
   EvalResult r = evaluate(modelOf(model), *test, 1000, progress, cancel);
   return {r.accuracy, r.loss};
 }
@@ -138,7 +141,7 @@ Score evaluateModel(const ModelPtr& model, const std::string& dataset, const std
 Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMean,
                          const std::string& dataset, const std::string& dataDir,
                          const ProgressFn& progress, const CancelFlag* cancel) {
-  auto test = cachedDataset(dataset, Split::Test, dataDir);
+  auto test = cachedDataset(dataset, Split::Test, dataDir, cancel);
   std::vector<Model> ms;
   for (const auto& m : models) ms.push_back(modelOf(m));
   EvalResult r = evaluateEnsemble(ms, *test,
@@ -153,7 +156,7 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   const Model& a = modelOf(r.a);
   const Model& b = modelOf(r.b);
   FusionOutcome out;
-  at::Tensor inputs = activationInputs(r);
+  at::Tensor inputs = activationInputs(r, cancel);
   FusionResult fused = fuse(a, b, r.options, inputs, progress, cancel);
   out.layers = std::move(fused.layers);
   out.fused = makeHandle(fused.fused, "", "fused");
@@ -168,8 +171,9 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   s.samples = inputs.defined() ? int(inputs.size(0)) : 0;
   s.seed = r.seed;
   s.fusionSeconds = fused.seconds;
+  s.plans = planStatus(out.layers);
   if (r.evaluate) {
-    auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+    auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
     std::shared_ptr<const Dataset> train;
     TableOneOptions t1;
     t1.ensembleRule =
@@ -180,7 +184,7 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
     evaluateTableOne(
         a, b, *out.fused->model, *test,
         [&]() -> const Dataset& {
-          if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir);
+          if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
           return *train;
         },
         t1, s, progress, cancel);
@@ -193,11 +197,11 @@ void interpolationCurve(const FusionRequest& r, int points, const CurvePointFn& 
   if (points < 2) throw Error("an interpolation curve needs at least 2 points");
   const Model& a = modelOf(r.a);
   const Model& b = modelOf(r.b);
-  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
   FusionOptions opt = r.options;
   opt.t = 0.0;  // A aligned to B, not averaged
   Model aligned =
-      fuse(a, b, opt, activationInputs(r), withStage(progress, "interpolation curve: aligning"), cancel)
+      fuse(a, b, opt, activationInputs(r, cancel), withStage(progress, "interpolation curve: aligning"), cancel)
           .fused;
   const bool vanilla = fusionIncompatibility(*r.a, *r.b, true).empty();
   const int total = points * (vanilla ? 2 : 1);
@@ -220,9 +224,9 @@ void progressiveCurve(const FusionRequest& r, const CurvePointFn& onPoint,
   const Model& b = modelOf(r.b);
   if (!fusionIncompatibility(*r.a, *r.b, true).empty())
     throw Error("progressive alignment is shown for models of equal widths only");
-  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
   FusionResult fused =
-      fuse(a, b, r.options, activationInputs(r), withStage(progress, "progressive alignment: aligning"), cancel);
+      fuse(a, b, r.options, activationInputs(r, cancel), withStage(progress, "progressive alignment: aligning"), cancel);
   std::vector<Model> models = progressiveAlignment(a, fused);
   EvalResult e0 = evaluate(a, *test, 1000, withStage(progress, "progressive alignment: model A"), cancel);
   onPoint("progressive", {0.0, e0.accuracy, e0.loss});
@@ -241,22 +245,51 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
     throw Error("the epsilon range must be positive, with at least one point");
   const Model& a = modelOf(r.a);
   const Model& b = modelOf(r.b);
-  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir);
-  at::Tensor inputs = activationInputs(r);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
+  at::Tensor inputs = activationInputs(r, cancel);
   FusionOptions opt = r.options;
   opt.solver = Solver::Exact;
-  EvalResult ex = evaluate(fuse(a, b, opt, inputs, withStage(progress, "epsilon sweep: exact OT"), cancel).fused,
-                           *test, 1000, withStage(progress, "epsilon sweep: exact OT"), cancel);
-  onPoint("exact", {0.0, ex.accuracy, ex.loss});
+  // One point: fuse with `opt`, evaluate, and say whether every plan converged.
+  auto point = [&](double x, const ProgressFn& stage) {
+    FusionResult f = fuse(a, b, opt, inputs, stage, cancel);
+    EvalResult e = evaluate(f.fused, *test, 1000, stage, cancel);
+    const PlanStatus st = planStatus(f.layers);
+    CurvePoint p{x, e.accuracy, e.loss};
+    p.layersAtIterationLimit = int(st.atIterationLimit.size());
+    p.maxMarginalError = st.maxMarginalError;
+    return p;
+  };
+  onPoint("exact", point(0.0, withStage(progress, "epsilon sweep: exact OT")));
   opt.solver = Solver::Sinkhorn;
   for (int i = 0; i < points; ++i) {
     throwIfCancelled(cancel);
     const double f = points == 1 ? 0.0 : double(i) / (points - 1);
     opt.epsilon = std::exp(std::log(epsFrom) + f * (std::log(epsTo) - std::log(epsFrom)));
-    EvalResult e = evaluate(fuse(a, b, opt, inputs, {}, cancel).fused, *test, 1000, {}, cancel);
-    onPoint("sinkhorn", {opt.epsilon, e.accuracy, e.loss});
+    onPoint("sinkhorn", point(opt.epsilon, {}));
     if (progress) progress({"epsilon sweep", i + 1, points, ""});
   }
+}
+
+ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
+                       const CancelFlag* cancel) {
+  if (r.epochs < 0) throw Error("the number of epochs must be >= 0");
+  Model m = Model::initialize(parseArchitecture(r.spec), r.seed);
+  std::map<std::string, std::string> metadata = {
+      {"arch", m.architecture().name}, {"seed", std::to_string(r.seed)},
+      {"epoch", std::to_string(r.epochs)}};
+  if (r.epochs > 0) {
+    auto train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
+    TrainOptions opt;
+    opt.epochs = r.epochs;
+    opt.seed = r.seed;
+    opt.limit = r.limit;
+    opt.learningRate = r.learningRate;
+    opt.momentum = r.momentum;
+    opt.augment = false;
+    trainModel(m, *train, nullptr, opt, progress, cancel);
+    metadata["dataset"] = r.dataset;
+  }
+  return makeHandle(std::move(m), "", "trained", std::move(metadata));
 }
 
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
@@ -270,8 +303,8 @@ std::vector<std::string> demoModels(const std::string& cacheDir, const std::stri
     std::string path = (fs::path(cacheDir) / ("mlpnet_seed" + std::to_string(seed) + ".pt")).string();
     paths.push_back(path);
     if (fs::exists(path)) continue;
-    auto train = cachedDataset("mnist", Split::Train, dataDir);
-    auto test = cachedDataset("mnist", Split::Test, dataDir);
+    auto train = cachedDataset("mnist", Split::Train, dataDir, cancel);
+    auto test = cachedDataset("mnist", Split::Test, dataDir, cancel);
     Model m = Model::initialize(parseArchitecture("mlpnet"), seed);
     TrainOptions opt;
     opt.epochs = 1;

@@ -4,7 +4,9 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 
 #include "otfuse/error.h"
@@ -106,16 +108,25 @@ at::Tensor alignOutput(const at::Tensor& x, const NeuronMap& map) {
   return at::matmul(map.dense.t(), rows).reshape(shape);
 }
 
+// Importance marginals: a neuron's mass is the l1 / l2 norm of its incoming weights over the
+// layer's total. Zero and tiny masses (issue 8): every neuron keeps at least kMinMassShare of
+// the uniform share 1/n, then the masses are renormalized. So a dead neuron (an all-zero
+// incoming row) or a nearly dead one still takes part in the plan — it neither vanishes from
+// the exact solver's plan nor leaves a column of T empty, which made the correction divide
+// 0 by 0 — and it carries almost no weight. Layers whose norms are all zero get uniform masses.
+constexpr double kMinMassShare = 1e-3;
+
 ot::Vector marginal(MarginalKind kind, const at::Tensor& incoming, bool outputLayer) {
   const int64_t n = incoming.size(0);
   if (kind == MarginalKind::Uniform || outputLayer) return ot::uniform(int(n));
   at::Tensor rows = incoming.reshape({n, -1});
   at::Tensor w = kind == MarginalKind::ImportanceL1 ? rows.abs().sum(1) : rows.norm(2, 1);
   w = w.to(at::kDouble).contiguous();
-  double total = w.sum().item<double>();
-  if (!(total > 0)) return ot::uniform(int(n));
-  ot::Vector v = Eigen::Map<const Eigen::VectorXd>(w.data_ptr<double>(), n) / total;
-  return v;
+  ot::Vector v = Eigen::Map<const Eigen::VectorXd>(w.data_ptr<double>(), n);
+  const double total = v.sum();
+  if (!(total > 0) || !std::isfinite(total)) return ot::uniform(int(n));
+  v = (v / total).cwiseMax(kMinMassShare / double(n));
+  return v / v.sum();
 }
 
 void planStatistics(LayerResult& r) {
@@ -139,29 +150,77 @@ at::Tensor neuronRows(const at::Tensor& activation) {
 
 }  // namespace
 
-std::string fusionIncompatibility(const Model& a, const Model& b) {
-  const auto& la = a.architecture().layers;
-  const auto& lb = b.architecture().layers;
-  if (a.architecture().family != b.architecture().family || la.size() != lb.size()) {
-    return "cannot fuse " + a.architecture().name + " with " + b.architecture().name +
-           ": the models must have the same layer structure (widths may differ)";
+PlanStatus planStatus(const std::vector<LayerResult>& layers) {
+  PlanStatus s;
+  for (const auto& r : layers) {
+    if (r.identity || r.reused || r.plan.size() == 0) continue;
+    ++s.solved;
+    s.maxMarginalError = std::max(s.maxMarginalError, r.marginalError);
+    if (r.status == ot::Status::IterationLimit) s.atIterationLimit.push_back(r.name);
   }
+  return s;
+}
+
+std::string PlanStatus::text(const FusionOptions& o) const {
+  const bool sinkhorn = o.solver == Solver::Sinkhorn;
+  const std::string solver = sinkhorn ? "Sinkhorn" : "exact OT";
+  const std::string of = std::to_string(solved) + " solved layer" + (solved == 1 ? "" : "s");
+  char err[32];
+  std::snprintf(err, sizeof err, "%.2g", maxMarginalError);
+  if (ok()) {
+    return sinkhorn ? "Sinkhorn converged on all " + of + " (marginal error " + err + ")"
+                    : "exact OT optimal on all " + of;
+  }
+  std::string names;
+  for (size_t i = 0; i < atIterationLimit.size(); ++i) names += (i ? ", " : "") + atIterationLimit[i];
+  return solver + " stopped at its iteration limit" +
+         (sinkhorn ? " (" + std::to_string(o.sinkhornMaxIterations) + ")" : std::string()) + " on " +
+         names + " of " + of + ": those plans are approximate (marginal error up to " + err + ")";
+}
+
+std::string fusionIncompatibility(const Model& a, const Model& b) {
+  const Architecture& archA = a.architecture();
+  const Architecture& archB = b.architecture();
+  const auto& la = archA.layers;
+  const auto& lb = archB.layers;
+  const std::string rule = "; the models must have the same layer structure (widths may differ)";
+  auto names = [](const std::vector<LayerInfo>& ls) {
+    std::string out;
+    for (const auto& l : ls) out += (out.empty() ? "" : ", ") + l.name;
+    return out;
+  };
+  if (la.size() != lb.size()) {
+    const bool aLonger = la.size() > lb.size();
+    const LayerInfo& extra = aLonger ? la[lb.size()] : lb[la.size()];
+    return "A (" + archA.name + ") has " + std::to_string(la.size()) + " weight layers (" +
+           names(la) + ") and B (" + archB.name + ") has " + std::to_string(lb.size()) + " (" +
+           names(lb) + "): layer " + extra.name + " of " + (aLonger ? "A" : "B") +
+           " has no counterpart" + rule;
+  }
+  auto kind = [](const LayerInfo& l) { return l.kind == LayerKind::Linear ? "Linear" : "Conv2d"; };
   for (size_t i = 0; i < la.size(); ++i) {
     const auto& x = la[i];
     const auto& y = lb[i];
     if (x.name != y.name || x.kind != y.kind || x.kernelH != y.kernelH ||
         x.inSpatial != y.inSpatial || x.inGroup != y.inGroup || x.outGroup != y.outGroup ||
         x.bias.empty() != y.bias.empty() || x.perNeuron.size() != y.perNeuron.size()) {
-      return "cannot fuse: layer " + x.name + " of " + a.architecture().name +
-             " does not correspond to layer " + y.name + " of " + b.architecture().name;
+      return "layer " + x.name + " (" + kind(x) + ") of A (" + archA.name +
+             ") does not correspond to layer " + y.name + " (" + kind(y) + ") of B (" +
+             archB.name + ")" + rule;
     }
   }
+  if (archA.family != archB.family)
+    return "A is a " + archA.family + " (" + archA.name + ") and B a " + archB.family + " (" +
+           archB.name + ")" + rule;
   if (la.back().outFeatures != lb.back().outFeatures)
-    return "cannot fuse: the models have " + std::to_string(la.back().outFeatures) + " and " +
-           std::to_string(lb.back().outFeatures) + " classes";
-  if (a.architecture().inChannels != b.architecture().inChannels ||
-      a.architecture().inHeight != b.architecture().inHeight)
-    return "cannot fuse: the models take different inputs";
+    return "the output layer " + la.back().name + " has " + std::to_string(la.back().outFeatures) +
+           " classes in A and " + std::to_string(lb.back().outFeatures) + " in B";
+  if (archA.inChannels != archB.inChannels || archA.inHeight != archB.inHeight ||
+      archA.inWidth != archB.inWidth)
+    return "the models take different inputs (" + std::to_string(archA.inChannels) + "x" +
+           std::to_string(archA.inHeight) + "x" + std::to_string(archA.inWidth) + " and " +
+           std::to_string(archB.inChannels) + "x" + std::to_string(archB.inHeight) + "x" +
+           std::to_string(archB.inWidth) + ")";
   return "";
 }
 
@@ -191,7 +250,8 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
                   const at::Tensor& samples, const ProgressFn& progress,
                   const CancelFlag* cancel) {
   const auto start = std::chrono::steady_clock::now();
-  if (std::string why = fusionIncompatibility(a, b); !why.empty()) throw Error(why);
+  if (std::string why = fusionIncompatibility(a, b); !why.empty())
+    throw Error("cannot fuse A onto B: " + why);
   if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
   at::NoGradGuard noGrad;
   const Architecture& arch = b.architecture();
@@ -202,8 +262,8 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
     if (!samples.defined() || samples.size(0) < 1)
       throw Error("activations mode needs input samples (none were given)");
     if (progress) progress({"activations", 0, 1, ""});
-    a.forward(samples, false, &actsA);
-    b.forward(samples, false, &actsB);
+    a.forward(samples, &actsA);
+    b.forward(samples, &actsB);
     throwIfCancelled(cancel);
   }
 
@@ -260,12 +320,15 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       r.nu = marginal(opt.marginals, b.state().at(l.weight), output);
       ot::Result sol;
       if (opt.solver == Solver::Exact) {
-        sol = ot::exact(r.mu, r.nu, r.cost);
+        ot::ExactOptions eo;
+        eo.cancel = cancel;  // a large layer stops mid-solve, not only between layers
+        sol = ot::exact(r.mu, r.nu, r.cost, eo);
       } else {
         ot::SinkhornOptions so;
         so.epsilon = opt.epsilon;
         so.tolerance = opt.sinkhornTolerance;
         so.maxIterations = opt.sinkhornMaxIterations;
+        so.cancel = cancel;
         sol = ot::sinkhorn(r.mu, r.nu, r.cost, so);
       }
       if (sol.status == ot::Status::InvalidInput || sol.status == ot::Status::Infeasible) {
@@ -273,8 +336,16 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       }
       r.status = sol.status;
       r.iterations = sol.iterations;
+      r.marginalError = sol.marginalError;
       r.plan = std::move(sol.plan);
-      r.corrected = r.plan * r.nu.cwiseInverse().asDiagonal();
+      // Correction T~ = T diag(1/nu), with nu measured on the plan (the authors' "proper
+      // marginals"): the same as the target nu for exact plans (to rounding), and it keeps
+      // every column of T~ a convex combination for a Sinkhorn plan that did not converge.
+      const ot::Vector received = r.plan.colwise().sum().transpose();
+      if (!(received.minCoeff() > 0))
+        throw Error("optimal transport at layer " + l.name +
+                    " gave a neuron of B no mass; cannot average into it");
+      r.corrected = r.plan * received.cwiseInverse().asDiagonal();
       map = makeMap(r.corrected);
       if (!output) maps[l.outGroup] = map;
     }

@@ -1,6 +1,10 @@
 #include "otfuse/fusion/report.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cmath>
 #include <cstdio>
@@ -88,6 +92,13 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
     << ", \"marginals\": " << quoted(toString(opt.marginals)) << ", \"t\": " << number(opt.t)
     << ", \"ot_output_layer\": " << (opt.otOutputLayer ? "true" : "false")
     << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed << "},\n";
+  o << "  \"plans\": {\"status\": " << quoted(s.plans.ok() ? "ok" : "iteration_limit")
+    << ", \"solved\": " << s.plans.solved << ", \"at_iteration_limit\": [";
+  for (size_t i = 0; i < s.plans.atIterationLimit.size(); ++i)
+    o << (i ? ", " : "") << quoted(s.plans.atIterationLimit[i]);
+  o << "], \"max_marginal_error\": " << number(s.plans.maxMarginalError)
+    << ", \"max_iterations\": " << opt.sinkhornMaxIterations
+    << ", \"text\": " << quoted(s.plans.text(opt)) << "},\n";
   o << "  \"accuracy\": " << object(s.accuracy) << ",\n";
   o << "  \"loss\": " << object(s.loss) << ",\n";
   o << "  \"seconds\": {\"fusion\": " << shortNumber(s.fusionSeconds)
@@ -101,6 +112,7 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
         << ", \"identity\": " << (r.identity ? "true" : "false")
         << ", \"reused\": " << (r.reused ? "true" : "false")
         << ", \"status\": " << quoted(ot::toString(r.status)) << ", \"iterations\": " << r.iterations
+        << ", \"marginal_error\": " << number(r.marginalError)
         << ", \"ot_cost\": " << number(r.otCost) << ", \"entropy\": " << number(r.entropy)
         << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << shortNumber(r.seconds);
       if (includeMatrices && r.plan.size() > 0) {
@@ -115,31 +127,113 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
   return o.str();
 }
 
-void writeFileAtomically(const std::string& path, const std::string& text) {
+namespace {
+
+int (*g_fsync)(int) = ::fsync;
+
+std::string errorText(int error) {
+  return std::strerror(error);
+}
+
+// Creates a new empty file next to `target` (name ".<file>.tmp-<random>", mode 0666 & ~umask
+// like any new file); returns its open descriptor and sets `tmp`.
+int createTemporary(const std::filesystem::path& target, std::string& tmp) {
   namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir)) throw FileError(path, "the folder " + dir.string() + " does not exist");
-  std::random_device rd;
-  fs::path tmp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(rd()));
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw FileError(path, "cannot create a file in " + dir.string());
-    f << text;
-    f.flush();
-    if (!f) {
-      f.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw FileError(path, "write failed (disk full?)");
-    }
-  }
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw FileError(path, "cannot replace the file: " + ec.message());
+  if (!fs::is_directory(dir, ec))
+    throw FileError(target.string(), "the folder " + dir.string() + " does not exist");
+  std::random_device rd;
+  for (int attempt = 0;; ++attempt) {
+    tmp = (dir / ("." + target.filename().string() + ".tmp-" + std::to_string(rd()))).string();
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST || attempt > 100)
+      throw FileError(target.string(),
+                      "cannot create a file in " + dir.string() + " (" + errorText(errno) + ")");
   }
+}
+
+// fsync + close of `fd`, whatever happens (the descriptor is closed on every path); returns 0
+// or the first error.
+int syncAndClose(int fd) {
+  int error = g_fsync(fd) == 0 ? 0 : errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  return error;
+}
+
+// Renames the synced temporary file over `path`, then syncs the folder (best effort: some file
+// systems refuse fsync on folders). Removes `tmp` and throws on failure.
+void commit(const std::string& tmp, const std::string& path) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(tmp.c_str());
+    throw FileError(path, "cannot replace the file (" + errorText(error) + ")");
+  }
+  const std::filesystem::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) syncAndClose(dfd);
+}
+
+}  // namespace
+
+namespace testing {
+void setFsyncForTesting(int (*fsyncFn)(int)) {
+  g_fsync = fsyncFn ? fsyncFn : ::fsync;
+}
+}  // namespace testing
+
+void writeFileAtomically(const std::string& path, const std::string& text) {
+  std::string tmp;
+  const int fd = createTemporary(path, tmp);
+  const char* p = text.data();
+  size_t left = text.size();
+  int error = 0;
+  while (left > 0) {
+    const ssize_t k = ::write(fd, p, left);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      error = k < 0 ? errno : EIO;
+      break;
+    }
+    p += k;
+    left -= static_cast<size_t>(k);
+  }
+  if (error != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw FileError(path, "write failed (" + errorText(error) + ")");
+  }
+  if (const int e = syncAndClose(fd); e != 0) {
+    ::unlink(tmp.c_str());
+    throw FileError(path, "cannot write the file to disk (" + errorText(e) + ")");
+  }
+  commit(tmp, path);
+}
+
+void writeFileAtomicallyWith(const std::string& path,
+                             const std::function<void(const std::string& tmpPath)>& produce) {
+  std::string tmp;
+  ::close(createTemporary(path, tmp));
+  try {
+    produce(tmp);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // The writer has closed its file; reopen it to sync what it wrote.
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    ::unlink(tmp.c_str());
+    throw FileError(path, "the written file vanished (" + errorText(error) + ")");
+  }
+  if (const int e = syncAndClose(fd); e != 0) {
+    ::unlink(tmp.c_str());
+    throw FileError(path, "cannot write the file to disk (" + errorText(e) + ")");
+  }
+  commit(tmp, path);
 }
 
 std::string matrixCsv(const ot::Matrix& m) {

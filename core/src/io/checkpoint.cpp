@@ -579,8 +579,11 @@ void saveCheckpoint(const std::string& path, const StateDict& state,
   if (writeFailed)
     fail(std::string("cannot write the file (") + std::strerror(writeError ? writeError : EIO) +
          ")");
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string err = std::strerror(errno);
+  // Close the descriptor whether or not fsync succeeded (it used to stay open on failure).
+  int syncError = ::fsync(fd) == 0 ? 0 : errno;
+  if (::close(fd) != 0 && syncError == 0) syncError = errno;
+  if (syncError != 0) {
+    const std::string err = std::strerror(syncError);
     ::unlink(tmp.c_str());
     throw FileError(path, "cannot write the file (" + err + ")");
   }

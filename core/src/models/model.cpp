@@ -18,12 +18,14 @@ std::string counterKey(const LayerInfo& l) {
   return w.substr(0, w.size() - 7) + ".num_batches_tracked";
 }
 
-// Runs the layers of a model in order; keeps the cursor and the optional capture.
+// Runs the layers of a model in order; keeps the optional capture. `training` (non-null only
+// for Model::forwardTrain) is the state whose BatchNorm statistics and counters the pass
+// updates; without it the pass reads `state` only.
 class Runner {
  public:
-  Runner(const Architecture& a, const StateDict& s, bool train, std::vector<at::Tensor>* pre,
-         double momentum)
-      : arch_(a), state_(s), train_(train), pre_(pre), momentum_(momentum) {}
+  Runner(const Architecture& a, const StateDict& s, StateDict* training,
+         std::vector<at::Tensor>* pre, double momentum)
+      : arch_(a), state_(s), training_(training), pre_(pre), momentum_(momentum) {}
 
   // Weight layer number `index` applied to x, then BatchNorm if it has one. Records the
   // pre-activation.
@@ -38,12 +40,14 @@ class Runner {
       y = at::conv2d(x, state_.at(l.weight), bias, {stride, stride}, {pad, pad});
     }
     if (!l.perNeuron.empty()) {
+      // In training mode at::batch_norm updates the running statistics in place: only on
+      // the mutable state of forwardTrain.
       y = at::batch_norm(y, state_.at(l.perNeuron[0]), state_.at(l.perNeuron[1]),
-                         state_.at(l.perNeuron[2]), state_.at(l.perNeuron[3]), train_, momentum_,
-                         kBnEps, false);
-      if (train_ && state_.contains(counterKey(l))) {
+                         state_.at(l.perNeuron[2]), state_.at(l.perNeuron[3]),
+                         training_ != nullptr, momentum_, kBnEps, false);
+      if (training_ && training_->contains(counterKey(l))) {
         at::NoGradGuard guard;
-        const_cast<at::Tensor&>(state_.at(counterKey(l))).add_(1);
+        training_->at(counterKey(l)).add_(1);
       }
     }
     if (pre_) pre_->push_back(y);
@@ -53,7 +57,7 @@ class Runner {
  private:
   const Architecture& arch_;
   const StateDict& state_;
-  bool train_;
+  StateDict* training_;
   std::vector<at::Tensor>* pre_;
   double momentum_;
 };
@@ -166,21 +170,33 @@ Model Model::clone() const {
   return m;
 }
 
-at::Tensor Model::forward(const at::Tensor& x, bool train,
-                          std::vector<at::Tensor>* preActivations,
-                          double batchNormMomentum) const {
-  if (x.dim() != 4 || x.size(1) != arch_.inChannels || x.size(2) != arch_.inHeight ||
-      x.size(3) != arch_.inWidth) {
-    throw Error(arch_.name + " expects inputs of shape [N, " + std::to_string(arch_.inChannels) +
-                ", " + std::to_string(arch_.inHeight) + ", " + std::to_string(arch_.inWidth) +
+namespace {
+
+at::Tensor runForward(const Architecture& arch, Runner& r, const at::Tensor& x) {
+  if (x.dim() != 4 || x.size(1) != arch.inChannels || x.size(2) != arch.inHeight ||
+      x.size(3) != arch.inWidth) {
+    throw Error(arch.name + " expects inputs of shape [N, " + std::to_string(arch.inChannels) +
+                ", " + std::to_string(arch.inHeight) + ", " + std::to_string(arch.inWidth) +
                 "]; the dataset's images do not fit (wrong dataset for this model?)");
   }
-  Runner r(arch_, state_, train, preActivations, batchNormMomentum);
-  if (arch_.family == "mlp") return forwardMlp(r, arch_, x);
-  if (arch_.family == "mnistcnn") return forwardMnistCnn(r, x);
-  if (arch_.family == "vgg") return forwardVgg(r, arch_, x);
-  if (arch_.family == "resnet18") return forwardResnet(r, arch_, x);
-  throw Error("no forward pass for architecture family " + arch_.family);
+  if (arch.family == "mlp") return forwardMlp(r, arch, x);
+  if (arch.family == "mnistcnn") return forwardMnistCnn(r, x);
+  if (arch.family == "vgg") return forwardVgg(r, arch, x);
+  if (arch.family == "resnet18") return forwardResnet(r, arch, x);
+  throw Error("no forward pass for architecture family " + arch.family);
+}
+
+}  // namespace
+
+at::Tensor Model::forward(const at::Tensor& x, std::vector<at::Tensor>* preActivations) const {
+  Runner r(arch_, state_, nullptr, preActivations, 0.0);
+  return runForward(arch_, r, x);
+}
+
+at::Tensor Model::forwardTrain(const at::Tensor& x, double batchNormMomentum,
+                               std::vector<at::Tensor>* preActivations) {
+  Runner r(arch_, state_, &state_, preActivations, batchNormMomentum);
+  return runForward(arch_, r, x);
 }
 
 bool Model::hasBatchNorm() const {

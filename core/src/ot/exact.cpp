@@ -84,7 +84,7 @@ std::string validate(const Vector& mu, const Vector& nu, const Matrix& M) {
 // (see the top of this file), solves it transposed and writes plan, duals, iterations and
 // status into r (plan and duals already sized and zero).
 void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, long long maxPivots,
-                           Result& r) {
+                           const CancelFlag* cancel, Result& r) {
   const Eigen::Index nA = M.rows(), nB = M.cols();
   // Masses relative to the total first, then times 2^60: no overflow for any positive total.
   const double total = std::max(mu.sum(), nu.sum());
@@ -153,7 +153,7 @@ void solveByNetworkSimplex(const Vector& mu, const Vector& nu, const Matrix& M, 
   cost.offset = cmin;
   cost.scale = cmax > cmin ? static_cast<double>(qmax) / (cmax - cmin) : 0.0;
 
-  const detail::TransportSolution ns = detail::solveTransport(cost, supply, demand, maxPivots);
+  const detail::TransportSolution ns = detail::solveTransport(cost, supply, demand, maxPivots, cancel);
   for (const detail::TransportArc& a : ns.tree)
     if (a.flow > 0)
       r.plan(rows[a.j], cols[a.i]) = std::ldexp(static_cast<double>(a.flow), -60) * total;
@@ -239,13 +239,13 @@ Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOpt
   if (opt.useAssignmentWhenPossible && uniformSquare) {
     const int n = static_cast<int>(nA);
     // Column j of the column-major M is contiguous: the LAP rows are M's columns.
-    const detail::LapSolution lap = detail::solveLap(M.data(), n);
+    const detail::LapSolution lap = detail::solveLap(M.data(), n, opt.cancel);
     for (int j = 0; j < n; ++j) r.plan(lap.rowToCol[j], j) = mu[0];
     r.u = lap.v;
     r.v = lap.u;
     r.iterations = n;
   } else {
-    solveByNetworkSimplex(mu, nu, M, opt.maxIterations, r);
+    solveByNetworkSimplex(mu, nu, M, opt.maxIterations, opt.cancel, r);
   }
   r.cost = (r.plan.array() * M.array()).sum();
   r.marginalError = marginalErrorL1(r.plan, mu, nu);

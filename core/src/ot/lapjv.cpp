@@ -11,7 +11,7 @@
 
 namespace otfuse::ot::detail {
 
-LapSolution solveLap(const double* c, int n) {
+LapSolution solveLap(const double* c, int n, const CancelFlag* cancel) {
   LapSolution out;
   out.rowToCol.assign(n, -1);
   out.u = Eigen::VectorXd::Zero(n);
@@ -30,6 +30,7 @@ LapSolution solveLap(const double* c, int n) {
 
   // Column reduction, row by row so that memory is read contiguously: v[s] = min_r c(r, s).
   for (int r = 0; r < n; ++r) {
+    throwIfCancelled(cancel);
     const double* row = c + static_cast<size_t>(r) * n;
     for (int s = 0; s < n; ++s)
       if (row[s] < v[s]) {
@@ -54,6 +55,7 @@ LapSolution solveLap(const double* c, int n) {
   std::vector<int> freeRows;
   freeRows.reserve(n);
   for (int r = 0; r < n; ++r) {
+    throwIfCancelled(cancel);
     if (matches[r] == 0) {
       freeRows.push_back(r);
     } else if (matches[r] == 1) {
@@ -76,6 +78,7 @@ LapSolution solveLap(const double* c, int n) {
     const long long maxSteps = 8LL * n + 100;
     while (k < prev) {
       if (++steps > maxSteps) break;
+      throwIfCancelled(cancel);
       const int r = freeRows[k++];
       const double* row = c + static_cast<size_t>(r) * n;
       double umin = row[0] - v[0], usub = inf;
@@ -131,6 +134,7 @@ LapSolution solveLap(const double* c, int n) {
     double dmin = 0;
     // cols[0, low): scanned; [low, up): at the current minimum distance, to scan; rest: todo.
     while (end < 0) {
+      throwIfCancelled(cancel);
       if (up == low) {
         last = low - 1;
         dmin = d[cols[up++]];

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "otfuse/runtime.h"
+
 namespace otfuse::ot::detail {
 
 /// Optimal assignment of a dense n x n cost given as n contiguous rows of n doubles
@@ -13,6 +15,7 @@ struct LapSolution {
   std::vector<int> rowToCol;
   Eigen::VectorXd u, v;
 };
-LapSolution solveLap(const double* c, int n);
+/// Throws otfuse::Cancelled when `cancel` is set (polled every O(n) operations).
+LapSolution solveLap(const double* c, int n, const CancelFlag* cancel = nullptr);
 
 }  // namespace otfuse::ot::detail

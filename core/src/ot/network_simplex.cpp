@@ -73,8 +73,9 @@ struct Perturbed {
 class TransportSimplex {
  public:
   TransportSimplex(const ScaledCosts& cost, const std::vector<int64_t>& supply,
-                   const std::vector<int64_t>& demand)
+                   const std::vector<int64_t>& demand, const CancelFlag* cancel)
       : cost_(cost),
+        cancel_(cancel),
         supply_(supply),
         demand_(demand),
         na_(static_cast<int>(supply.size())),
@@ -95,6 +96,7 @@ class TransportSimplex {
     buildInitialTree();
     TransportSolution out;
     for (;;) {
+      throwIfCancelled(cancel_);
       if (!findEnteringArc()) {
         out.optimal = true;
         break;
@@ -143,6 +145,7 @@ class TransportSimplex {
     std::vector<TransportArc> arcs;
     arcs.reserve(n_ - 1);
     for (int l = 0; l < lines; ++l) {
+      throwIfCancelled(cancel_);
       const double* line = cost_.data + l * lineStep;
       Perturbed rest = perturbedAmount(bySource, l);
       for (;;) {
@@ -387,6 +390,7 @@ class TransportSimplex {
   }
 
   const ScaledCosts cost_;
+  const CancelFlag* cancel_;
   const std::vector<int64_t>& supply_;
   const std::vector<int64_t>& demand_;
   const int na_, nb_, n_, root_;
@@ -403,9 +407,10 @@ class TransportSimplex {
 }  // namespace
 
 TransportSolution solveTransport(const ScaledCosts& cost, const std::vector<int64_t>& supply,
-                                 const std::vector<int64_t>& demand, long long maxPivots) {
+                                 const std::vector<int64_t>& demand, long long maxPivots,
+                                 const CancelFlag* cancel) {
   assert(!supply.empty() && !demand.empty());
-  return TransportSimplex(cost, supply, demand).run(maxPivots);
+  return TransportSimplex(cost, supply, demand, cancel).run(maxPivots);
 }
 
 }  // namespace otfuse::ot::detail

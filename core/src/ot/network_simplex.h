@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "otfuse/runtime.h"
+
 namespace otfuse::ot::detail {
 
 /// One arc of the final spanning tree: source i sends `flow` units to sink j.
@@ -40,7 +42,10 @@ struct ScaledCosts {
 /// >= offset and 0 <= cost(i, j) <= 2^61 / (na + nb + 2), so that every potential stays below
 /// 2^60 in magnitude and every reduced cost inside int64.
 /// Stops with optimal == false when a further pivot would be needed after maxPivots pivots.
+/// Throws otfuse::Cancelled when `cancel` is set (polled once per line of the start and once per
+/// pivot).
 TransportSolution solveTransport(const ScaledCosts& cost, const std::vector<int64_t>& supply,
-                                 const std::vector<int64_t>& demand, long long maxPivots);
+                                 const std::vector<int64_t>& demand, long long maxPivots,
+                                 const CancelFlag* cancel = nullptr);
 
 }  // namespace otfuse::ot::detail

@@ -113,6 +113,7 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
   int it = 1;
   double err = 0;
   for (;;) {
+    throwIfCancelled(opt.cancel);
     Kb.noalias() = K * b;
     // Columns are exact after the b update; the row marginal of the current plan is a .* Kb.
     err = (a.cwiseProduct(Kb) - a0).lpNorm<1>();

@@ -181,7 +181,7 @@ std::vector<EpochResult> trainModel(Model& model, const Dataset& train, const Da
         }
       }
       sgd.zero_grad();
-      at::Tensor logits = model.forward(x, true);
+      at::Tensor logits = model.forwardTrain(x);
       at::Tensor loss = at::cross_entropy_loss(logits, y);
       loss.backward();
       sgd.step();
@@ -238,10 +238,10 @@ EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& dat
     at::Tensor y = labels.slice(0, begin, end);
     at::Tensor out;  // log of the (ensemble) prediction, [B, classes]
     if (models.size() == 1) {
-      out = at::log_softmax(models.front().forward(x, false), 1);
+      out = at::log_softmax(models.front().forward(x), 1);
     } else {
       std::vector<at::Tensor> logs;
-      for (const auto& m : models) logs.push_back(at::log_softmax(m.forward(x, false), 1));
+      for (const auto& m : models) logs.push_back(at::log_softmax(m.forward(x), 1));
       at::Tensor stacked = at::stack(logs, 0);
       if (rule == EnsembleRule::LogSoftmaxMean) {
         out = stacked.mean(0);
@@ -280,7 +280,7 @@ void recalibrateBatchNorm(Model& model, const Dataset& train, int batches, int b
     const int64_t end = std::min<int64_t>(train.size(), begin + per);
     at::Tensor x = normalizeBatch(train, train.images.index_select(0, order.slice(0, begin, end)));
     // momentum 1/(b+1): the running statistics become the plain mean over the batches seen.
-    model.forward(x, true, nullptr, 1.0 / double(b + 1));
+    model.forwardTrain(x, 1.0 / double(b + 1));
   }
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "otfuse/runtime.h"
+
 namespace otfuse {
 
 enum class Split { Train, Test };
@@ -62,8 +64,10 @@ std::vector<DatasetLocation> listDatasets(const std::string& dataDir);
 /// `dataDir` is resolved by resolveDataDir. Image folder samples are ordered by class, then file
 /// name. Throws FileError naming the file and the problem (missing file, wrong magic,
 /// truncated, image/label counts that disagree, label out of range, undecodable image, an
-/// image whose size or channel count differs from the others), Error for an unknown name.
-Dataset loadDataset(const std::string& name, Split split, const std::string& dataDir = "");
+/// image whose size or channel count differs from the others), Error for an unknown name;
+/// Cancelled soon after `cancel` is set (checked between 4 MiB read and between images decoded).
+Dataset loadDataset(const std::string& name, Split split, const std::string& dataDir = "",
+                    const CancelFlag* cancel = nullptr);
 
 /// `otfuse data import cifar10 PATH`: PATH is cifar-10-binary.tar.gz, an extracted
 /// cifar-10-batches-bin folder, or an image folder (or a .tar.gz of one) of 32x32 RGB images

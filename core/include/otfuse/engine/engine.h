@@ -6,7 +6,9 @@
 // Threads: every function may be called from any thread; heavy ones (evaluate, fuse, curves)
 // are meant for a worker thread, report progress through `progress` (called on the calling
 // thread) and stop, throwing otfuse::Cancelled, soon after `cancel` is set (checked between
-// batches and layers). Handles are immutable and may be shared between threads.
+// batches and layers, inside the OT solvers' loops and while a dataset is read and decoded;
+// a model file being read is not interrupted). Handles are immutable and may be shared between
+// threads.
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -109,6 +111,10 @@ FusionOutcome runFusion(const FusionRequest& request, const ProgressFn& progress
 struct CurvePoint {
   double x = 0;  // t, layer index (1-based) or epsilon
   double accuracy = 0, loss = 0;
+  /// Points computed from a fusion: layers whose solver stopped at its iteration limit (the
+  /// point comes from approximate plans) and the largest marginal error of any plan.
+  int layersAtIterationLimit = 0;
+  double maxMarginalError = 0;
 };
 using CurvePointFn = std::function<void(const std::string& series, const CurvePoint&)>;
 
@@ -123,10 +129,28 @@ void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
                       const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
 /// (c) Fused accuracy against Sinkhorn epsilon (log-spaced from `epsFrom` to `epsTo`), series
-/// "sinkhorn"; plus one point x = 0 of series "exact" for reference.
+/// "sinkhorn"; plus one point x = 0 of series "exact" for reference. Every point carries its
+/// plans' status (layersAtIterationLimit, maxMarginalError).
 void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, int points,
                   const CurvePointFn& onPoint, const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
+
+/// A fresh model of architecture `spec` (e.g. "mlp:100-50", see `otfuse train --help`) with
+/// weights initialized from `seed`, trained for `epochs` epochs (0: untrained) with SGD on the
+/// first `limit` training images of `dataset` (0: all). For tests and quick experiments: small
+/// models without any file. Throws Error for a bad spec, FileError when the dataset is missing.
+struct TrainRequest {
+  std::string spec;
+  std::string dataset = "mnist";
+  std::string dataDir;
+  uint64_t seed = 0;
+  int epochs = 1;
+  long long limit = 0;
+  double learningRate = 0.01;
+  double momentum = 0.5;
+};
+ModelPtr trainNewModel(const TrainRequest& request, const ProgressFn& progress = {},
+                       const CancelFlag* cancel = nullptr);
 
 /// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use: one epoch each,
 /// seeds 0 and 1, a few minutes), returned as paths.

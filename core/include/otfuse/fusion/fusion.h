@@ -30,7 +30,7 @@ struct FusionResult {
 
 /// Fuses A (aligned) onto B (anchor). `samples` (float [K, C, H, W], normalized) are the shared
 /// inputs for activations mode; ignored in weights mode. Progress once per layer; cancellation
-/// checked between layers. Throws Error if the models are not fusable (different
+/// checked between layers and inside the OT solvers' loops (a large layer stops mid-solve). Throws Error if the models are not fusable (different
 /// architecture family / layer structure), Cancelled when cancelled.
 FusionResult fuse(const Model& a, const Model& b, const FusionOptions& options,
                   const at::Tensor& samples = at::Tensor(), const ProgressFn& progress = {},

@@ -2,6 +2,7 @@
 // Options and per-layer results of OT fusion: plain C++/Eigen (no LibTorch), so the UI and
 // reports can use them. See fusion.h for the method.
 #include <string>
+#include <vector>
 
 #include "otfuse/ot/ot.h"
 
@@ -22,10 +23,13 @@ struct FusionOptions {
   AlignMode mode = AlignMode::Weights;
   Solver solver = Solver::Exact;
   double epsilon = 0.01;           // Sinkhorn regularization, in cost units
-  double sinkhornTolerance = 1e-9;  // L1 marginal error
-  int sinkhornMaxIterations = 10000;
+  double sinkhornTolerance = ot::kSinkhornTolerance;  // L1 marginal error
+  int sinkhornMaxIterations = ot::kSinkhornMaxIterations;  // past it: Status::IterationLimit
   ot::Metric metric = ot::Metric::Euclidean;  // paper: Euclidean, not squared
   ot::CostNormalization normalization = ot::CostNormalization::None;
+  /// Importance marginals (l1, l2): masses proportional to each neuron's incoming-weight norm,
+  /// but never below 1e-3 of the uniform share 1/n (then renormalized), so dead or nearly dead
+  /// neurons stay in the plan with almost no weight; all-zero layers get uniform masses.
   MarginalKind marginals = MarginalKind::Uniform;
   double t = 0.5;               // weight of the anchor B
   bool otOutputLayer = false;   // also solve OT on the output layer (the reference does)
@@ -44,9 +48,25 @@ struct LayerResult {
   double otCost = 0;      // <T, M>
   double entropy = 0;     // -sum T log T of T / sum(T)
   double massOnBest = 0;  // sum_i max_j T_ij / sum(T): 1 for a permutation
-  ot::Status status = ot::Status::Optimal;
+  ot::Status status = ot::Status::Optimal;  // IterationLimit: the plan is approximate
   int iterations = 0;
+  double marginalError = 0;  // ||T 1 - mu||_1 + ||T^T 1 - nu||_1 as the solver returned it
   double seconds = 0;
 };
+
+/// What a fusion's plans are worth: whether every solved layer reached optimality (exact) or
+/// its tolerance (Sinkhorn), or which layers stopped at the solver's iteration limit (their
+/// plans are approximate: marginals off by up to maxMarginalError).
+struct PlanStatus {
+  int solved = 0;  // layers where OT was solved (not identity or reused)
+  std::vector<std::string> atIterationLimit;
+  double maxMarginalError = 0;
+  bool ok() const { return atIterationLimit.empty(); }
+  /// One sentence for people: "Sinkhorn converged on all 3 solved layers" or "Sinkhorn
+  /// stopped at its iteration limit (10000) on fc1, fc2 of 3 solved layers: ...".
+  std::string text(const FusionOptions& options) const;
+};
+
+PlanStatus planStatus(const std::vector<LayerResult>& layers);
 
 }  // namespace otfuse

@@ -1,6 +1,7 @@
 #pragma once
 // Fusion reports: the paper's Table-1 row plus every per-layer result, as JSON and CSV, for
 // scripts and for the GUI. Plain C++/Eigen (no LibTorch).
+#include <functional>
 #include <map>
 #include <string>
 #include <cstdint>
@@ -21,18 +22,34 @@ struct FusionSummary {
   /// fused_bn (re-estimated BN statistics); percent / mean cross-entropy.
   /// Absent keys were not computed (e.g. vanilla for different widths).
   std::map<std::string, double> accuracy, loss;
+  PlanStatus plans;              // did every solved layer converge? (planStatus(layers))
   double fusionSeconds = 0;      // alignment + averaging
   double evaluationSeconds = 0;  // the fused model's test-set pass
 };
 
-/// JSON object {"summary": ..., "accuracy": {...}, "loss": {...}, "seconds": {...},
-/// "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
+/// JSON object {"summary": ..., "plans": {"status": "ok" | "iteration_limit", "solved",
+/// "at_iteration_limit": [...], "max_marginal_error", "max_iterations", "text"},
+/// "accuracy": {...}, "loss": {...}, "seconds": {...}, "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
 std::string reportJson(const FusionSummary& summary, const std::vector<LayerResult>* layers,
                        bool includeMatrices);
 
-/// Writes `text` to `path` through a temporary file in the same folder and a rename.
-/// Throws FileError naming the path.
+/// Writes `text` to `path` atomically: into a new temporary file in the same folder, which is
+/// fsynced and closed, then renamed over `path` (then the folder is synced). On any failure the
+/// temporary file is removed, `path` keeps its old content, no descriptor stays open, and
+/// FileError names the path and the problem. Readers see the old file or the new one, never a
+/// partial one.
 void writeFileAtomically(const std::string& path, const std::string& text);
+
+/// The same for content written by another writer (an image or PDF encoder that wants a file
+/// name): `produce(tmpPath)` writes the whole file at tmpPath (created empty, in path's
+/// folder) and throws on failure; then fsync, rename and clean-up as above.
+void writeFileAtomicallyWith(const std::string& path,
+                             const std::function<void(const std::string& tmpPath)>& produce);
+
+namespace testing {
+/// Replaces fsync(2) in the two functions above (nullptr: the real one), to test failures.
+void setFsyncForTesting(int (*fsyncFn)(int));
+}  // namespace testing
 
 /// One CSV per layer, "<dir>/<index>_<layer>_plan.csv" (rows = A's neurons), full precision.
 /// Creates `dir` if needed. Returns the files written.

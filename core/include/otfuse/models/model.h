@@ -92,14 +92,19 @@ class Model {
   StateDict& state() { return state_; }
   Model clone() const;
 
-  /// Forward pass: x float32 [N, C, H, W] (MLPs flatten it) -> logits [N, classes].
-  /// `train` uses batch statistics in BatchNorm and updates running stats.
+  /// Inference: x float32 [N, C, H, W] (MLPs flatten it) -> logits [N, classes]. BatchNorm
+  /// uses the running statistics; the model is never changed (Model copies share tensors, so
+  /// this is what lets a const Model be shared between threads).
   /// If `preActivations` is given it receives, per weight layer in order, the layer's output
   /// before its nonlinearity (after BatchNorm), [N, out] or [N, out, H, W].
-  /// `batchNormMomentum`: weight of the new batch in the running statistics when training.
-  at::Tensor forward(const at::Tensor& x, bool train = false,
-                     std::vector<at::Tensor>* preActivations = nullptr,
-                     double batchNormMomentum = 0.1) const;
+  at::Tensor forward(const at::Tensor& x, std::vector<at::Tensor>* preActivations = nullptr) const;
+
+  /// Training-mode pass: BatchNorm normalizes with the batch's statistics and updates this
+  /// model's running statistics (weight of the new batch: `batchNormMomentum`) and its
+  /// num_batches_tracked counters, in place. The only pass that changes the model, hence not
+  /// const; on a copy (which shares tensors) call clone() first.
+  at::Tensor forwardTrain(const at::Tensor& x, double batchNormMomentum = 0.1,
+                          std::vector<at::Tensor>* preActivations = nullptr);
 
   bool hasBatchNorm() const;
 

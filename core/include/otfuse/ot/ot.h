@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "otfuse/runtime.h"
+
 namespace otfuse::ot {
 
 using Matrix = Eigen::MatrixXd;
@@ -48,6 +50,9 @@ struct ExactOptions {
   long long maxIterations = 100000000;
   /// Use the assignment (Jonker-Volgenant) path when mu, nu are uniform and nA == nB.
   bool useAssignmentWhenPossible = true;
+  /// When set (from any thread) the solver stops and throws otfuse::Cancelled: polled once
+  /// per pivot and per line of the network simplex start, every O(n) steps of the assignment.
+  const CancelFlag* cancel = nullptr;
 };
 
 /// Exact OT (earth mover's distance) for arbitrary non-negative marginals with equal totals (to
@@ -63,10 +68,17 @@ struct ExactOptions {
 /// InvalidInput for NaN/inf costs, negative mass, size mismatch, negative maxIterations.
 Result exact(const Vector& mu, const Vector& nu, const Matrix& M, const ExactOptions& opt = {});
 
+/// Sinkhorn's defaults, one set for the solver, fusion, the CLI and the app.
+constexpr double kSinkhornTolerance = 1e-9;
+constexpr int kSinkhornMaxIterations = 10000;
+
 struct SinkhornOptions {
-  double epsilon = 0.01;    // entropic regularization (absolute, in cost units)
-  double tolerance = 1e-9;  // stop when marginal error (L1) falls below
-  int maxIterations = 100000;
+  double epsilon = 0.01;                   // entropic regularization (absolute, in cost units)
+  double tolerance = kSinkhornTolerance;   // stop when marginal error (L1) falls below
+  int maxIterations = kSinkhornMaxIterations;
+  /// When set (from any thread) the solver stops and throws otfuse::Cancelled; polled once
+  /// per iteration.
+  const CancelFlag* cancel = nullptr;
 };
 
 /// Entropic OT by log-domain Sinkhorn (stable down to eps = 1e-4 on O(1) costs). Status
