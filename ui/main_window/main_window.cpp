@@ -255,9 +255,9 @@ void MainWindow::connectController() {
             const StudioSettings s = settings_->settings();
             const DatasetChoice dataset = s.datasetChoiceFor(*model);
             models_->setEvaluationDataset(path, dataset);
-            const int job =
+            const int evalJob =
                 controller_->submitEvaluate(path, model, dataset.name, s.dataDir.toStdString());
-            evalJobs_.insert(job, path);
+            evalJobs_.insert(evalJob, path);
             if (!autoRunPaths_.isEmpty()) {
               bool all = true;
               for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
