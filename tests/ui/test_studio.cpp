@@ -558,7 +558,7 @@ class TestStudio : public QObject {
     {
       QFile f(broken);
       QVERIFY(f.open(QIODevice::WriteOnly));
-      f.write(QByteArray("PK\x03\x04 this is not a model, just some bytes"));
+      f.write("PK\x03\x04 this is not a model, just some bytes", 41);  // its 41 bytes, no more
     }
     errors_.clear();
     QSignalSpy reported(window_.get(), &MainWindow::errorReported);

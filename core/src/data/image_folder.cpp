@@ -36,10 +36,12 @@ bool isImageName(const std::string& name) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-std::vector<std::string> sortedEntries(const fs::path& dir, bool dirs) {
+std::vector<std::string> sortedEntries(const fs::path& dir, bool dirs,
+                                       const CancelFlag* cancel = nullptr) {
   std::vector<std::string> names;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    throwIfCancelled(cancel);
     const std::string name = it->path().filename().string();
     std::error_code ec2;
     if (dirs ? (it->is_directory(ec2) && !isHidden(name))
@@ -65,7 +67,8 @@ void sortFiles(std::vector<ImageFile>& files) {
   });
 }
 
-ImageFolder scanDirectory(const std::string& root, bool wantTrain, bool wantTest) {
+ImageFolder scanDirectory(const std::string& root, bool wantTrain, bool wantTest,
+                          const CancelFlag* cancel) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw FileError(root, "folder not found");
   const fs::path trainDir = fs::path(root) / "train";
@@ -94,7 +97,7 @@ ImageFolder scanDirectory(const std::string& root, bool wantTrain, bool wantTest
       if (it == index.end()) {
         throw FileError((dir / cls).string(), "class '" + cls + "' has no folder in train/");
       }
-      for (const std::string& name : sortedEntries(dir / cls, false)) {
+      for (const std::string& name : sortedEntries(dir / cls, false, cancel)) {
         files.push_back(ImageFile{(dir / cls / name).string(), {}, it->second});
       }
     }
@@ -231,7 +234,7 @@ std::string decodeOne(const ImageFile& file, Shape& expected, std::uint8_t* out,
 ImageFolder scanImageFolder(const std::string& root, bool wantTrain, bool wantTest,
                             bool withBytes, const CancelFlag* cancel) {
   std::error_code ec;
-  if (fs::is_directory(root, ec)) return scanDirectory(root, wantTrain, wantTest);
+  if (fs::is_directory(root, ec)) return scanDirectory(root, wantTrain, wantTest, cancel);
   if (!fs::exists(root, ec)) throw FileError(root, "image folder not found");
   return scanTarball(root, wantTrain, wantTest, withBytes, cancel);
 }

@@ -24,20 +24,31 @@ namespace {
 // faults) than the arithmetic.
 
 // f_i = eps log mu_i - eps log sum_j exp((g_j - M_ij) / eps)
-void logStepRows(const Matrix& M, const Vector& mu, const Vector& g, double eps, Vector& f) {
+// Each helper is a full pass over M (seconds for large costs in a sanitizer build): they poll
+// `cancel` once per column.
+void logStepRows(const Matrix& M, const Vector& mu, const Vector& g, double eps, Vector& f,
+                 const CancelFlag* cancel) {
   const double inv = 1.0 / eps;
   Eigen::ArrayXd m = Eigen::ArrayXd::Constant(M.rows(), -std::numeric_limits<double>::infinity());
-  for (Eigen::Index j = 0; j < M.cols(); ++j) m = m.max((g[j] - M.col(j).array()) * inv);
+  for (Eigen::Index j = 0; j < M.cols(); ++j) {
+    throwIfCancelled(cancel);
+    m = m.max((g[j] - M.col(j).array()) * inv);
+  }
   Eigen::ArrayXd s = Eigen::ArrayXd::Zero(M.rows());
-  for (Eigen::Index j = 0; j < M.cols(); ++j) s += ((g[j] - M.col(j).array()) * inv - m).exp();
+  for (Eigen::Index j = 0; j < M.cols(); ++j) {
+    throwIfCancelled(cancel);
+    s += ((g[j] - M.col(j).array()) * inv - m).exp();
+  }
   f = eps * (mu.array().log() - m - s.log()).matrix();
 }
 
 // g_j = eps log nu_j - eps log sum_i exp((f_i - M_ij) / eps)
-void logStepCols(const Matrix& M, const Vector& nu, const Vector& f, double eps, Vector& g) {
+void logStepCols(const Matrix& M, const Vector& nu, const Vector& f, double eps, Vector& g,
+                 const CancelFlag* cancel) {
   const double inv = 1.0 / eps;
   Eigen::ArrayXd z(M.rows());
   for (Eigen::Index j = 0; j < M.cols(); ++j) {
+    throwIfCancelled(cancel);
     z = (f.array() - M.col(j).array()) * inv;
     const double m = z.maxCoeff();
     g[j] = eps * (std::log(nu[j]) - m - std::log((z - m).exp().sum()));
@@ -45,11 +56,14 @@ void logStepCols(const Matrix& M, const Vector& nu, const Vector& f, double eps,
 }
 
 // K_ij = exp((f_i + g_j - M_ij) / eps), written into K's existing storage.
-void kernel(const Matrix& M, const Vector& f, const Vector& g, double eps, Matrix& K) {
+void kernel(const Matrix& M, const Vector& f, const Vector& g, double eps, Matrix& K,
+            const CancelFlag* cancel) {
   const double inv = 1.0 / eps;
   K.resize(M.rows(), M.cols());
-  for (Eigen::Index j = 0; j < M.cols(); ++j)
+  for (Eigen::Index j = 0; j < M.cols(); ++j) {
+    throwIfCancelled(cancel);
     K.col(j).array() = ((f.array() + g[j] - M.col(j).array()) * inv).exp();
+  }
 }
 
 bool usable(const Vector& s, double lo, double hi) {
@@ -104,10 +118,10 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
   const double lo = 1e-40, hi = 1e40;
   Vector f = Vector::Zero(na), g = Vector::Zero(nb);
   // Start from one exact log-domain iteration: K then has no empty row or column.
-  logStepRows(C, a0, g, eps, f);
-  logStepCols(C, b0, f, eps, g);
+  logStepRows(C, a0, g, eps, f, opt.cancel);
+  logStepCols(C, b0, f, eps, g, opt.cancel);
   Matrix K;
-  kernel(C, f, g, eps, K);
+  kernel(C, f, g, eps, K, opt.cancel);
   Vector a = Vector::Ones(na), b = Vector::Ones(nb);
   Vector Kb(na), KTa(nb), aNew(na), bNew(nb);
   int it = 1;
@@ -133,9 +147,9 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
       // Kernel underflow: absorb the last good scalings, take one exact log-domain step.
       f += eps * a.array().log().matrix();
       g += eps * b.array().log().matrix();
-      logStepRows(C, a0, g, eps, f);
-      logStepCols(C, b0, f, eps, g);
-      kernel(C, f, g, eps, K);
+      logStepRows(C, a0, g, eps, f, opt.cancel);
+      logStepCols(C, b0, f, eps, g, opt.cancel);
+      kernel(C, f, g, eps, K, opt.cancel);
       a.setOnes();
       b.setOnes();
       continue;
@@ -145,7 +159,7 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
     if (!usable(a, lo, hi) || !usable(b, lo, hi)) {
       f += eps * a.array().log().matrix();
       g += eps * b.array().log().matrix();
-      kernel(C, f, g, eps, K);
+      kernel(C, f, g, eps, K, opt.cancel);
       a.setOnes();
       b.setOnes();
     }
