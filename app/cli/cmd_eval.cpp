@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "json_out.h"
+#include "model_files.h"
 #include "otfuse/data/dataset.h"
 #include "otfuse/error.h"
 #include "otfuse/models/model.h"
@@ -18,14 +19,16 @@ Evaluates each model on the test split: accuracy (%) and mean cross-entropy loss
 more models it also evaluates their prediction ensemble.
 
 options:
-  --dataset D            mnist, fashion-mnist, cifar10 or folder:ROOT (default: from the
-                         architecture's input, mnist for 1x28x28, cifar10 for 3x32x32)
+  --dataset D            mnist, fashion-mnist, cifar10 or folder:ROOT (default: the dataset
+                         the checkpoint's metadata names, as otfuse train stores it; without
+                         one, guessed from the input shape: mnist for 1x28x28, cifar10 for
+                         3x32x32). The output says which and why.
   --arch SPEC            architecture of every model instead of inferring it
   --batch-size N         evaluation batch size (default 1000)
   --ensemble RULE        logsoftmax: mean of log-softmax outputs, as the paper's code (default)
                          prob: mean of probabilities
-  --json                 print {"models": [{"path", "accuracy", "loss"}...],
-                         "ensemble": {"accuracy", "loss"}} (accuracies in percent)
+  --json                 print {"dataset", "dataset_source", "models": [{"path", "accuracy",
+                         "loss"}...], "ensemble": {"accuracy", "loss"}} (accuracies in percent)
   --no-progress          no progress bar on stderr
   --data-dir DIR         where datasets live (default $OTFUSE_DATA_DIR, else
                          ~/.local/share/otfuse/datasets)
@@ -53,17 +56,14 @@ int cmdEval(Args& args) {
   else
     throw Error("--ensemble expects logsoftmax or prob, got '" + ruleName + "'");
 
+  std::vector<ModelFile> files;
+  for (const auto& p : paths) files.push_back(loadModelFile(p, args.get("arch")));
+  std::vector<const ModelFile*> byPreference;
+  for (const auto& f : files) byPreference.push_back(&f);
+  const DatasetChoice dataset = chooseDataset(args, byPreference);
   std::vector<Model> models;
-  for (const auto& p : paths) models.push_back(Model::load(p, args.get("arch")));
-  std::string datasetName = args.get("dataset");
-  if (datasetName.empty()) {
-    datasetName = models.front().architecture().inputKind();
-    for (size_t i = 1; i < models.size(); ++i) {
-      if (models[i].architecture().inputKind() != datasetName)
-        throw Error(paths[i] + " takes " + models[i].architecture().inputKind() + " inputs but " +
-                    paths[0] + " takes " + datasetName + " inputs; pass --dataset");
-    }
-  }
+  for (const auto& f : files) models.push_back(f.model);
+  const std::string datasetName = dataset.name;
   Dataset test = loadDataset(datasetName, Split::Test, args.get("data-dir"));
 
   ProgressBar bar;
@@ -82,7 +82,8 @@ int cmdEval(Args& args) {
   bar.finish();
 
   if (args.flag("json")) {
-    std::cout << "{\"models\": [";
+    std::cout << "{\"dataset\": " << jsonString(dataset.name)
+              << ", \"dataset_source\": " << jsonString(dataset.reason) << ", \"models\": [";
     for (size_t i = 0; i < models.size(); ++i) {
       std::cout << (i ? ", " : "") << "{\"path\": " << jsonString(paths[i])
                 << ", \"accuracy\": " << jsonNumber(results[i].accuracy)
@@ -98,8 +99,8 @@ int cmdEval(Args& args) {
   }
   size_t width = 30;
   for (const auto& p : paths) width = std::max(width, p.size());
-  std::printf("%s test split: %lld images\n\n", test.name.c_str(),
-              static_cast<long long>(test.size()));
+  std::printf("%s test split: %lld images (dataset %s)\n\n", test.name.c_str(),
+              static_cast<long long>(test.size()), dataset.reason.c_str());
   std::printf("%-*s  %9s  %8s\n", int(width), "model", "accuracy", "loss");
   for (size_t i = 0; i < models.size(); ++i) {
     std::printf("%-*s  %7.2f %%  %8.4f\n", int(width), paths[i].c_str(), results[i].accuracy,

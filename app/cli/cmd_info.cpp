@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "json_out.h"
+#include "otfuse/engine/engine.h"
 #include "otfuse/error.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
@@ -68,6 +69,7 @@ int cmdInfo(Args& args) {
     if (r.batchNorm) r.parameters += 2 * l.outFeatures;
     rows.push_back(r);
   }
+  const DatasetChoice dataset = defaultDataset(ck.metadata, a.inChannels, a.inHeight, a.inWidth);
   const std::string input = std::to_string(a.inChannels) + "x" + std::to_string(a.inHeight) + "x" +
                             std::to_string(a.inWidth);
 
@@ -75,7 +77,9 @@ int cmdInfo(Args& args) {
     std::cout << "{\"path\": " << jsonString(path) << ", \"format\": " << jsonString(ck.format)
               << ", \"architecture\": " << jsonString(a.name)
               << ", \"family\": " << jsonString(a.family) << ", \"input\": " << jsonString(input)
-              << ", \"dataset\": " << jsonString(a.inputKind()) << ", \"classes\": " << a.numClasses
+              << ", \"dataset\": " << jsonString(dataset.name)
+              << ", \"dataset_source\": " << jsonString(dataset.reason)
+              << ", \"classes\": " << a.numClasses
               << ", \"layers\": [";
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
@@ -97,8 +101,9 @@ int cmdInfo(Args& args) {
 
   std::cout << "file          " << path << "\n"
             << "format        " << ck.format << "\n"
-            << "architecture  " << a.name << " (input " << input << ", " << a.inputKind() << ", "
-            << a.numClasses << " classes)\n\n";
+            << "architecture  " << a.name << " (input " << input << ", " << a.numClasses
+            << " classes)\n"
+            << "dataset       " << dataset.name << " (" << dataset.reason << ")\n\n";
   size_t nameWidth = 5, shapeWidth = 12;
   for (const auto& r : rows) {
     nameWidth = std::max(nameWidth, r.name.size());

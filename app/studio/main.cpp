@@ -11,6 +11,7 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "heatmap/plan_heatmap_view.h"
@@ -132,5 +133,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
     return 2;
   }
-  return app.exec();
+  const int code = app.exec();
+  // A job that did not stop when the window closed runs on in a detached worker thread
+  // (EngineController::shutdown): do not tear down Qt and LibTorch under it.
+  if (!otfuse::ui::EngineController::waitForDetachedWorkers(300)) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }

@@ -46,8 +46,10 @@ work = sys.argv[1]
 one = json.load(open(work + "/eval1.json"))
 two = json.load(open(work + "/eval2.json"))
 info = json.load(open(work + "/info.json"))
-assert set(one) == {"models"}, one
-assert set(two) == {"models", "ensemble"}, two
+assert set(one) == {"dataset", "dataset_source", "models"}, one
+assert set(two) == {"dataset", "dataset_source", "models", "ensemble"}, two
+assert one["dataset"] == "mnist" and one["dataset_source"] == "from the checkpoint's metadata", one
+assert two["dataset_source"] == "given with --dataset", two
 for m in one["models"] + two["models"]:
     assert set(m) == {"path", "accuracy", "loss"}, m
     assert 60.0 < m["accuracy"] <= 100.0 and 0.0 < m["loss"] < 1.5, m

@@ -56,4 +56,15 @@ int runSuites(int argc, char** argv, const std::vector<std::pair<QString, QObjec
   return 0;
 }
 
+int timeScale() {
+  bool ok = false;
+  const int fromEnv = qEnvironmentVariableIntValue("OTFUSE_TEST_TIME_SCALE", &ok);
+  if (ok && fromEnv > 0) return fromEnv;
+#if defined(__SANITIZE_ADDRESS__)
+  return 4;
+#else
+  return 1;
+#endif
+}
+
 }  // namespace otfuse::test

@@ -3,16 +3,20 @@
 #include <qcustomplot.h>
 #include <QAction>
 #include <QApplication>
+#include <QBuffer>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPageLayout>
+#include <QPdfWriter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -35,6 +39,32 @@ namespace otfuse::ui {
 namespace {
 constexpr int kMaxRecent = 10;
 const char* kModelFilter = "Models (*.pt *.pth *.checkpoint *.tar *.zip);;All files (*)";
+}  // namespace
+
+namespace {
+
+// "OT fusion, BN re-estimated (test accuracy 70.52 %)": a row of the results table.
+QString exportChoiceText(const FusionOutcome& outcome, const QString& which) {
+  QString text = QString::fromStdString(exportModelLabel(which.toStdString()));
+  const auto& acc = outcome.summary.accuracy;
+  if (auto it = acc.find(which.toStdString()); it != acc.end())
+    text += QObject::tr(" (test accuracy %1 %)").arg(it->second, 0, 'f', 2);
+  return text;
+}
+
+// What "Export fused model" writes by default, said under the results table.
+QString exportNote(const FusionOutcome& outcome) {
+  const QString which = QString::fromStdString(defaultExportModel(outcome));
+  QString note = QObject::tr("File ▸ Export fused model writes: <b>%1</b>")
+                     .arg(exportChoiceText(outcome, which).toHtmlEscaped());
+  if (outcome.fusedBn)
+    note += QObject::tr("; it offers “%1” too.")
+                .arg(exportChoiceText(outcome, "fused").toHtmlEscaped());
+  else
+    note += ".";
+  return note;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -105,6 +135,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
+  // What the worker still reports must not reach the handlers of a window being destroyed.
+  controller_->disconnect(this);
   controller_->shutdown();
 }
 
@@ -210,13 +242,22 @@ void MainWindow::connectController() {
       models_->setEvaluationProgress(evalJobs_.value(job), p.done, p.total);
   });
   connect(controller_, &EngineController::modelLoaded, this,
-          [this](int, const QString& path, ModelPtr model) {
+          [this](int job, const QString& path, ModelPtr model) {
+            if (droppedLoads_.contains(job)) return;  // of an aborted session
+            if (pendingSession_ && pendingSession_->jobs.contains(job)) {
+              pendingSession_->jobs.remove(job);
+              pendingSession_->loaded.insert(path, model);
+              if (pendingSession_->jobs.isEmpty()) commitSession();
+              return;
+            }
             models_->addModel(path, model);
             addRecent(path);
             const StudioSettings s = settings_->settings();
-            const int job = controller_->submitEvaluate(path, model, s.datasetFor(*model),
-                                                        s.dataDir.toStdString());
-            evalJobs_.insert(job, path);
+            const DatasetChoice dataset = s.datasetChoiceFor(*model);
+            models_->setEvaluationDataset(path, dataset);
+            const int evalJob =
+                controller_->submitEvaluate(path, model, dataset.name, s.dataDir.toStdString());
+            evalJobs_.insert(evalJob, path);
             if (!autoRunPaths_.isEmpty()) {
               bool all = true;
               for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
@@ -234,7 +275,10 @@ void MainWindow::connectController() {
           [this](int, const QString& path, const Score& score) { models_->setScore(path, score); });
   connect(controller_, &EngineController::fusionFinished, this, [this](int, OutcomePtr outcome) {
     outcome_ = outcome;
+    outcomeMeasuredAt_ = QDateTime::currentDateTimeUtc();
+    storedResults_.reset();  // the table now shows what was just measured
     results_->setSummary(outcome->summary);
+    results_->setExportNote(exportNote(*outcome));
     heatmap_->setOutcome(outcome);
     matching_->setOutcome(outcome, lastRequest_.a, lastRequest_.b);
     const auto& acc = outcome->summary.accuracy;
@@ -265,7 +309,17 @@ void MainWindow::connectController() {
               return;
             }
             if (kind == JobKind::LoadModel) {
-              autoRunPaths_.removeAll(loadJobs_.value(job));
+              if (droppedLoads_.contains(job)) return;
+              if (pendingSession_ && pendingSession_->jobs.contains(job)) {
+                const QString file = pendingSession_->file;
+                abortSession(tr("Session not opened."),
+                             tr("The session %1 names %2, which could not be opened:\n\n%3\n\n"
+                                "Nothing of the session was applied.")
+                                 .arg(file, pendingSession_->jobs.value(job), message));
+                return;
+              }
+              // The pair to run when loaded can no longer be formed: run nothing.
+              if (autoRunPaths_.contains(loadJobs_.value(job))) autoRunPaths_.clear();
               reportError(tr("Could not open the model"),
                           tr("Opening %1 failed:\n\n%2").arg(loadJobs_.value(job), message));
               return;
@@ -274,11 +328,17 @@ void MainWindow::connectController() {
               curves_->setStatus(curveJobs_.value(job), tr("Failed: %1").arg(message));
             reportError(tr("%1 failed").arg(jobKindName(kind)), message);
           });
-  connect(controller_, &EngineController::jobCancelled, this, [this](int job, JobKind kind) {
+  auto onStopped = [this](int job, JobKind kind) {
+    if (pendingSession_ && pendingSession_->jobs.contains(job)) {
+      abortSession(tr("Session not opened (cancelled); nothing was changed."), QString());
+      return;
+    }
     if (kind == JobKind::Evaluate) models_->setScoreError(evalJobs_.value(job), tr("cancelled"));
     if (curveJobs_.contains(job)) curves_->setStatus(curveJobs_.value(job), tr("Cancelled."));
     setStatus(tr("%1 cancelled.").arg(jobKindName(kind)));
-  });
+  };
+  connect(controller_, &EngineController::jobCancelled, this, onStopped);
+  connect(controller_, &EngineController::jobAbandoned, this, onStopped);
   connect(controller_, &EngineController::jobFinished, this, [this](int job, JobKind kind) {
     if (curveJobs_.contains(job) && kind != JobKind::Fusion) {
       const QString curve = curveJobs_.value(job);
@@ -290,6 +350,7 @@ void MainWindow::connectController() {
         curves_->setStatus(curve, tr("Done."));
     }
     loadJobs_.remove(job);
+    droppedLoads_.remove(job);
     evalJobs_.remove(job);
     curveJobs_.remove(job);
     runningKinds_.remove(job);
@@ -421,7 +482,13 @@ void MainWindow::saveSession(const QString& path) {
   s.settings.epsilonFrom = curves_->epsilonFrom();
   s.settings.epsilonTo = curves_->epsilonTo();
   s.settings.epsilonPoints = curves_->epsilonPoints();
-  if (outcome_) s.results = outcome_->summary;
+  if (outcome_) {
+    s.results = outcome_->summary;
+    s.resultsMeasuredAt = outcomeMeasuredAt_;
+  } else if (storedResults_) {  // still the stored ones, with their original date
+    s.results = storedResults_;
+    s.resultsMeasuredAt = storedMeasuredAt_;
+  }
   try {
     s.save(path);
     setStatus(tr("Session saved to %1.").arg(path));
@@ -431,41 +498,122 @@ void MainWindow::saveSession(const QString& path) {
 }
 
 void MainWindow::openSession(const QString& path) {
+  SessionFile s;
   try {
-    SessionFile s = SessionFile::load(path);
-    settings_->setSettings(s.settings);
-    curves_->setRanges(s.settings.interpolationPoints, s.settings.epsilonFrom, s.settings.epsilonTo,
-                       s.settings.epsilonPoints);
-    if (s.results) results_->setSummary(*s.results);
-    openFiles(s.models);
-    // The pair is restored once the files are loaded (they load in order).
-    const int first = s.first, second = s.second;
-    auto conn = std::make_shared<QMetaObject::Connection>();
-    *conn = connect(controller_, &EngineController::modelLoaded, this,
-                    [this, conn, first, second, n = s.models.size()] {
-                      if (models_->count() >= n) {
-                        models_->setPair(first, second);
-                        disconnect(*conn);
-                      }
-                    });
-    setStatus(tr("Session %1 opened.").arg(path));
+    s = SessionFile::load(path);
   } catch (const std::exception& e) {
     reportError(tr("Could not open the session"), QString::fromStdString(e.what()));
+    return;
   }
+  if (pendingSession_) abortSession(QString(), QString());  // the newer request wins
+  PendingSession pending;
+  pending.file = path;
+  pending.session = s;
+  for (const QString& p : std::as_const(s.models)) {
+    // Relative paths are relative to the session file's folder.
+    const QString abs = QFileInfo(QFileInfo(path).dir(), p).absoluteFilePath();
+    pending.paths << abs;
+    if (ModelPtr open = models_->model(abs)) {
+      pending.loaded.insert(abs, open);
+    } else if (!pending.jobs.values().contains(abs)) {  // listed twice: load once
+      const int job = controller_->submitLoad(abs);
+      pending.jobs.insert(job, abs);
+      loadJobs_.insert(job, abs);  // for the status line
+    }
+  }
+  pendingSession_ = std::move(pending);
+  if (pendingSession_->jobs.isEmpty())
+    commitSession();
+  else
+    setStatus(tr("Opening session %1: loading %2 model(s)…")
+                  .arg(path)
+                  .arg(pendingSession_->jobs.size()));
+}
+
+void MainWindow::abortSession(const QString& why, const QString& error) {
+  if (!pendingSession_) return;
+  for (auto it = pendingSession_->jobs.cbegin(); it != pendingSession_->jobs.cend(); ++it) {
+    controller_->cancel(it.key());
+    droppedLoads_.insert(it.key());
+  }
+  pendingSession_.reset();
+  if (!error.isEmpty())
+    reportError(tr("Could not open the session"), error);
+  else if (!why.isEmpty())
+    setStatus(why);
+}
+
+void MainWindow::commitSession() {
+  PendingSession p = std::move(*pendingSession_);
+  pendingSession_.reset();
+  const SessionFile& s = p.session;
+  settings_->setSettings(s.settings);
+  curves_->setRanges(s.settings.interpolationPoints, s.settings.epsilonFrom, s.settings.epsilonTo,
+                     s.settings.epsilonPoints);
+  for (const QString& path : std::as_const(p.paths)) {
+    if (models_->model(path)) continue;
+    ModelPtr model = p.loaded.value(path);
+    models_->addModel(path, model);
+    addRecent(path);
+    const StudioSettings settings = settings_->settings();
+    const DatasetChoice dataset = settings.datasetChoiceFor(*model);
+    models_->setEvaluationDataset(path, dataset);
+    const int job = controller_->submitEvaluate(path, model, dataset.name,
+                                                settings.dataDir.toStdString());
+    evalJobs_.insert(job, path);
+  }
+  // The pair by path: models opened before the session shift the panel's indices.
+  if (s.first >= 0 && s.second >= 0 && s.first < p.paths.size() && s.second < p.paths.size()) {
+    const QStringList open = models_->paths();
+    models_->setPair(int(open.indexOf(p.paths[s.first])), int(open.indexOf(p.paths[s.second])));
+  }
+  // Plans and curves of an earlier run belong to another pair or other settings.
+  outcome_.reset();
+  heatmap_->setOutcome(nullptr);
+  matching_->setOutcome(nullptr, nullptr, nullptr);
+  curves_->clearAll();
+  if (s.results) {
+    storedResults_ = s.results;
+    storedMeasuredAt_ = s.resultsMeasuredAt;
+    results_->setStoredSummary(*s.results, s.resultsMeasuredAt, p.file, s.savedAt);
+    // Stored numbers have no model behind them: nothing to export until the run is repeated.
+    results_->setExportNote(tr("Stored results: run the fusion again to export its model."));
+  } else {
+    storedResults_.reset();
+    results_->clear();
+  }
+  updateActions();
+  setStatus(tr("Session %1 opened.").arg(p.file));
+  emit sessionOpened(p.file);
 }
 
 void MainWindow::exportModel() {
   if (!outcome_ || !outcome_->fused) return;
+  QString which = QString::fromStdString(defaultExportModel(*outcome_));
+  if (outcome_->fusedBn) {  // two models to choose from: the table's two OT fusion rows
+    const QStringList keys{"fused_bn", "fused"};
+    QStringList items;
+    for (const QString& k : keys) items << exportChoiceText(*outcome_, k);
+    bool ok = false;
+    const QString item = QInputDialog::getItem(
+        this, tr("Export fused model"),
+        tr("Which fused model? The file's metadata records the choice."), items,
+        int(keys.indexOf(which)), false, &ok);
+    if (!ok) return;
+    which = keys.value(int(items.indexOf(item)), which);
+  }
   const QString path = QFileDialog::getSaveFileName(this, tr("Export fused model"), "fused.pt",
-                                                    tr("PyTorch state_dict (*.pt)"));
-  if (!path.isEmpty()) exportModelTo(path);
+                                                    tr("PyTorch checkpoint (*.pt)"));
+  if (!path.isEmpty()) exportModelTo(path, which);
 }
 
-bool MainWindow::exportModelTo(const QString& path) {
+bool MainWindow::exportModelTo(const QString& path, const QString& which) {
   if (!outcome_ || !outcome_->fused) return false;
   try {
-    saveModel(outcome_->fused, path.toStdString());
-    setStatus(tr("Fused model saved to %1 (loadable with torch.load).").arg(path));
+    const std::string key = saveFusedModel(*outcome_, which.toStdString(), path.toStdString());
+    setStatus(tr("Saved %1 to %2 (a checkpoint torch.load reads; its metadata says which model "
+                 "it is).")
+                  .arg(exportChoiceText(*outcome_, QString::fromStdString(key)), path));
     return true;
   } catch (const std::exception& e) {
     reportError(tr("Could not save the fused model"), QString::fromStdString(e.what()));
@@ -527,24 +675,82 @@ void MainWindow::exportPlot() {
   if (!path.isEmpty()) exportPlotsTo(path);
 }
 
+namespace {
+
+// PNG of a widget or plot, PDF of a plot, in memory: written to disk by writeFileAtomically
+// (temporary file, fsync, rename), whose write errors are all detected, unlike an image
+// writer's.
+QByteArray pngBytes(const QPixmap& pixmap, int dpi) {
+  QImage image = pixmap.toImage();
+  const int dpm = qRound(dpi / 0.0254);
+  image.setDotsPerMeterX(dpm);
+  image.setDotsPerMeterY(dpm);
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  if (!image.save(&buffer, "PNG")) return {};
+  return bytes;
+}
+
+// What QCustomPlot::savePdf draws (vector output, page = the plot's size in points), into
+// memory.
+QByteArray pdfBytes(QCustomPlot* plot) {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  const int w = plot->width(), h = plot->height();
+  QPdfWriter writer(&buffer);
+  writer.setResolution(72);
+  writer.setCreator(QStringLiteral("OTFuse Studio"));
+  writer.setPageLayout(QPageLayout(QPageSize(QSizeF(w, h), QPageSize::Point, QString(),
+                                             QPageSize::ExactMatch),
+                                   QPageLayout::Portrait, QMarginsF(0, 0, 0, 0)));
+  QCPPainter painter;
+  if (!painter.begin(&writer)) return {};
+  painter.setMode(QCPPainter::pmVectorized);
+  painter.setMode(QCPPainter::pmNoCaching);
+  painter.setWindow(QRect(0, 0, w, h));
+  plot->toPainter(&painter, w, h);
+  painter.end();
+  return bytes;
+}
+
+void writeBytesAtomically(const QString& path, const QByteArray& bytes) {
+  if (bytes.isEmpty()) throw FileError(path.toStdString(), "nothing to write (rendering failed)");
+  writeFileAtomically(path.toStdString(), std::string(bytes.constData(), size_t(bytes.size())));
+}
+
+}  // namespace
+
 QStringList MainWindow::exportPlotsTo(const QString& path) {
   const QList<QCustomPlot*> plots = currentPlots();
   QFileInfo info(path);
   const bool pdf = info.suffix().compare("pdf", Qt::CaseInsensitive) == 0;
-  QStringList written;
+  QStringList written, failures;
+  auto save = [&](const QString& out, const std::function<QByteArray()>& render) {
+    try {
+      writeBytesAtomically(out, render());
+      written << out;
+    } catch (const std::exception& e) {
+      failures << QString::fromStdString(e.what());
+    }
+  };
   if (plots.isEmpty()) {  // the matching view: grab the widget
     const QString out = info.path() + "/" + info.completeBaseName() + ".png";
-    if (tabs_->currentWidget()->grab().save(out)) written << out;
+    save(out, [this] { return pngBytes(tabs_->currentWidget()->grab(), 96); });
   }
   for (int i = 0; i < plots.size(); ++i) {
     const QString out = i == 0 ? path
                                : info.path() + "/" + info.completeBaseName() +
                                      QString("-%1.").arg(i + 1) + (pdf ? "pdf" : "png");
-    const bool ok = pdf ? plots[i]->savePdf(out) : plots[i]->savePng(out, 0, 0, 2.0);
-    if (ok) written << out;
+    QCustomPlot* plot = plots[i];
+    save(out, [&] { return pdf ? pdfBytes(plot) : pngBytes(plot->toPixmap(0, 0, 2.0), 96); });
   }
-  if (written.isEmpty())
-    reportError(tr("Could not export the plots"), tr("Writing %1 failed.").arg(path));
+  if (!failures.isEmpty())
+    reportError(tr("Could not export the plots"),
+                failures.join("\n") +
+                    (written.isEmpty() ? QString()
+                                       : tr("\n\nWritten: %1").arg(written.join(", "))));
   else
     setStatus(tr("Exported %1.").arg(written.join(", ")));
   return written;
@@ -637,7 +843,9 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.epsilonTo = curves_->epsilonTo();
   settings.epsilonPoints = curves_->epsilonPoints();
   settings.save(s);
-  controller_->shutdown();  // cancel, quit, wait: a running job stops at its next check
+  // Cancel, quit, and wait a bounded time: a running job stops at its next check; one that
+  // cannot is left to finish in the background (EngineController::shutdown).
+  controller_->shutdown(EngineController::kShutdownWaitMs);
   event->accept();
 }
 

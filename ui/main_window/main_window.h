@@ -6,11 +6,19 @@
 //
 // Errors (a file that cannot be read, an incompatible pair, a failed run) go to the error
 // handler, by default a modal message box naming what failed and where; tests install their
-// own handler. Closing the window cancels any running job and waits for the worker.
+// own handler. Closing the window cancels any running job and waits for the worker at most
+// EngineController::kShutdownWaitMs (see EngineController::shutdown), so it closes within 2 s.
+//
+// A failed load changes nothing: a model file that cannot be read is reported and leaves the
+// models, the pair and the views as they were; a session is restored all at once, only after
+// every model it names has loaded (otherwise nothing of it is applied).
+#include <QDateTime>
 #include <QHash>
 #include <QMainWindow>
+#include <QSet>
 
 #include <functional>
+#include <optional>
 
 #include "main_window/session_file.h"
 #include "worker/engine_controller.h"
@@ -53,13 +61,22 @@ class MainWindow : public QMainWindow {
   void runDemo();
 
   void saveSession(const QString& path);
+  /// Reads the session file, loads the models it names (in the background) and then restores
+  /// everything at once: models, pair, settings, curve ranges, and its results, shown as
+  /// stored (with the date they were measured) until the fusion is run again. When the file
+  /// or any of its models cannot be read, reports it and changes nothing.
   void openSession(const QString& path);
+  /// A session is waiting for its models to load.
+  bool sessionPending() const { return pendingSession_.has_value(); }
 
   /// Exports without a file dialog (the menu actions ask for the path, then call these).
-  /// Failures go to the error handler. The fused model is a zip state_dict; plans are one CSV
+  /// Failures go to the error handler. The fused model is a zip checkpoint whose metadata
+  /// says which model it is: `which` is "fused" or "fused_bn" (the results table's rows),
+  /// empty = the default, the re-estimated one when it was computed (what the results view
+  /// says an export writes; the menu action asks when there is a choice). Plans are one CSV
   /// per layer; the report is JSON with matrices; plots of the current view are PNG or PDF by
   /// the suffix of `path` (further plots of the view get "-2", "-3", ...).
-  bool exportModelTo(const QString& path);
+  bool exportModelTo(const QString& path, const QString& which = QString());
   QStringList exportPlansTo(const QString& dir);
   bool exportReportTo(const QString& path);
   QStringList exportPlotsTo(const QString& path);
@@ -87,6 +104,8 @@ class MainWindow : public QMainWindow {
  signals:
   /// A fusion outcome reached every view.
   void fusionShown();
+  /// openSession() restored the session `path`.
+  void sessionOpened(const QString& path);
   void errorReported(const QString& title, const QString& message);
 
  protected:
@@ -108,6 +127,10 @@ class MainWindow : public QMainWindow {
   void exportPlot();
   void updateActions();
   void restoreState();
+  void commitSession();
+  /// Drops the pending session (its loaded models are not added); `why` for the status bar,
+  /// `error` (if not empty) goes to the error handler.
+  void abortSession(const QString& why, const QString& error);
 
   EngineController* controller_;
   ModelsPanel* models_;
@@ -134,6 +157,19 @@ class MainWindow : public QMainWindow {
   QHash<int, QString> evalJobs_;   // job -> path
   QHash<int, QString> curveJobs_;  // job -> curve
   QHash<int, JobKind> runningKinds_;
+  QDateTime outcomeMeasuredAt_;  // when outcome_ was computed (UTC)
+  // Results read from a session and shown as stored, with when they were measured.
+  std::optional<FusionSummary> storedResults_;
+  QDateTime storedMeasuredAt_;
+  struct PendingSession {
+    QString file;
+    SessionFile session;
+    QStringList paths;                // the session's models, absolute
+    QHash<int, QString> jobs;         // load job -> path, still running
+    QHash<QString, ModelPtr> loaded;  // path -> model, loaded or already open
+  };
+  std::optional<PendingSession> pendingSession_;
+  QSet<int> droppedLoads_;  // loads of an aborted session: their models are not added
   QStringList autoRunPaths_;
   bool showPlansWhenDone_ = false;
   bool statusIsProgress_ = false;  // the status bar shows a progress line

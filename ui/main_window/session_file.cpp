@@ -26,15 +26,19 @@ std::map<std::string, double> mapFromJson(const QJsonObject& o) {
 void SessionFile::save(const QString& path) const {
   QJsonObject root;
   root["format"] = "otfuse-studio-session";
-  root["version"] = 1;
+  root["version"] = 2;
+  root["savedAt"] = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
   root["models"] = QJsonArray::fromStringList(models);
   root["first"] = first;
   root["second"] = second;
   root["settings"] = settings.toJson();
   if (results) {
     QJsonObject r;
+    if (resultsMeasuredAt.isValid())
+      r["measuredAt"] = resultsMeasuredAt.toUTC().toString(Qt::ISODate);
     r["architecture"] = QString::fromStdString(results->architecture);
     r["dataset"] = QString::fromStdString(results->dataset);
+    r["datasetSource"] = QString::fromStdString(results->datasetSource);
     QJsonArray ms;
     for (const auto& m : results->models) ms.append(QString::fromStdString(m));
     r["models"] = ms;
@@ -74,12 +78,22 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
   for (const QJsonValue& v : root.value("models").toArray()) s.models << v.toString();
   s.first = root.value("first").toInt(0);
   s.second = root.value("second").toInt(1);
+  if (s.models.size() >= 2) {
+    const auto n = s.models.size();
+    if (s.first < 0 || s.first >= n || s.second < 0 || s.second >= n || s.first == s.second)
+      throw FileError(path.toStdString(),
+                      "the pair (\"first\": " + std::to_string(s.first) + ", \"second\": " +
+                          std::to_string(s.second) + ") is not two different entries of its " +
+                          std::to_string(n) + " \"models\"");
+  }
+  s.savedAt = QDateTime::fromString(root.value("savedAt").toString(), Qt::ISODate);
   s.settings = StudioSettings::fromJson(root.value("settings").toObject());
   if (root.contains("results")) {
     const QJsonObject r = root.value("results").toObject();
     FusionSummary sum;
     sum.architecture = r.value("architecture").toString().toStdString();
     sum.dataset = r.value("dataset").toString().toStdString();
+    sum.datasetSource = r.value("datasetSource").toString().toStdString();
     for (const QJsonValue& v : r.value("models").toArray())
       sum.models.push_back(v.toString().toStdString());
     sum.accuracy = mapFromJson(r.value("accuracy").toObject());
@@ -90,6 +104,7 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
     sum.seed = r.value("seed").toString().toULongLong();
     sum.options = s.settings.options;
     s.results = sum;
+    s.resultsMeasuredAt = QDateTime::fromString(r.value("measuredAt").toString(), Qt::ISODate);
   }
   return s;
 }

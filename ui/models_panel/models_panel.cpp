@@ -121,9 +121,9 @@ ModelPtr ModelsPanel::model(const QString& path) const {
 void ModelsPanel::addModel(const QString& path, ModelPtr model) {
   int i = indexOf(path);
   if (i >= 0) {
-    entries_[size_t(i)] = Entry{path, std::move(model), {}, {}, 0, 0};
+    entries_[size_t(i)] = Entry{path, std::move(model), {}, {}, 0, 0, {}};
   } else {
-    entries_.push_back(Entry{path, std::move(model), {}, {}, 0, 0});
+    entries_.push_back(Entry{path, std::move(model), {}, {}, 0, 0, {}});
     i = int(entries_.size()) - 1;
   }
   const int keepFirst = first_->currentIndex(), keepSecond = second_->currentIndex();
@@ -228,18 +228,20 @@ void ModelsPanel::showDetails(int row) {
   const Entry& e = entries_[size_t(row)];
   const ModelHandle& m = *e.model;
   header_->setText(
-      tr("<b>%1</b><br>%2 · %3 format · input %4×%5×%6 (%7) · %8 classes · %9 parameters")
+      tr("<b>%1</b><br>%2 · %3 format · input %4×%5×%6 · %7 classes · %8 parameters<br>%9")
           .arg(fileName(e.path).toHtmlEscaped(), QString::fromStdString(m.architecture),
                QString::fromStdString(m.format))
           .arg(m.inChannels)
           .arg(m.inHeight)
           .arg(m.inWidth)
-          .arg(QString::fromStdString(m.inputKind))
           .arg(m.numClasses)
-          .arg(QLocale().toString(qlonglong(m.parameters))));
+          .arg(QLocale().toString(qlonglong(m.parameters)))
+          .arg(datasetText(e.path).toHtmlEscaped()));
   header_->setToolTip(e.path);
   if (e.score) {
-    accuracy_->setText(tr("Test accuracy: <b>%1 %</b> (loss %2)")
+    const DatasetChoice& d = e.dataset ? *e.dataset : m.dataset;
+    accuracy_->setText(tr("Test accuracy on %1: <b>%2 %</b> (loss %3)")
+                           .arg(QString::fromStdString(d.name).toHtmlEscaped())
                            .arg(e.score->accuracy, 0, 'f', 2)
                            .arg(e.score->loss, 0, 'f', 4));
   } else if (!e.scoreError.isEmpty()) {
@@ -300,6 +302,22 @@ void ModelsPanel::setScoreError(const QString& path, const QString& message) {
   if (i < 0) return;
   entries_[size_t(i)].scoreError = message;
   if (list_->currentRow() == i) showDetails(i);
+}
+
+void ModelsPanel::setEvaluationDataset(const QString& path, const DatasetChoice& dataset) {
+  int i = indexOf(path);
+  if (i < 0) return;
+  entries_[size_t(i)].dataset = dataset;
+  if (list_->currentRow() == i) showDetails(i);
+}
+
+QString ModelsPanel::datasetText(const QString& path) const {
+  int i = indexOf(path);
+  if (i < 0) return {};
+  const Entry& e = entries_[size_t(i)];
+  const DatasetChoice& d = e.dataset ? *e.dataset : e.model->dataset;
+  return tr("Dataset: %1 (%2)")
+      .arg(QString::fromStdString(d.name), QString::fromStdString(d.reason));
 }
 
 std::optional<Score> ModelsPanel::score(const QString& path) const {

@@ -36,6 +36,12 @@ class ModelsPanel : public QWidget {
   void setScore(const QString& path, const Score& score);
   void setScoreError(const QString& path, const QString& message);
   std::optional<Score> score(const QString& path) const;
+  /// The dataset `path`'s accuracy is measured on and why (the main window sets it when it
+  /// submits the evaluation; until then the model's own ModelHandle::dataset).
+  void setEvaluationDataset(const QString& path, const DatasetChoice& dataset);
+  /// What the panel shows about it, e.g. "Dataset: fashion-mnist (from the checkpoint's
+  /// metadata)"; empty for an unknown path.
+  QString datasetText(const QString& path) const;
 
   /// The pair to fuse, in the order chosen (first, second); null when fewer than two models.
   ModelPtr first() const;
@@ -62,6 +68,7 @@ class ModelsPanel : public QWidget {
     std::optional<Score> score;
     QString scoreError;
     long long done = 0, total = 0;
+    std::optional<DatasetChoice> dataset;  // set with the evaluation
   };
   void refreshList();
   void refreshPair();

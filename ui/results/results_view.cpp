@@ -60,6 +60,14 @@ const QStringList& ResultsView::keys() {
 
 ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
+  storedNote_ = new QLabel;
+  storedNote_->setWordWrap(true);
+  storedNote_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  storedNote_->setStyleSheet(
+      "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; "
+      "padding: 4px; }");
+  storedNote_->setVisible(false);
+  layout->addWidget(storedNote_);
   auto* top = new QHBoxLayout;
   table_ = new QTableWidget(int(keys().size()), 2);
   table_->setHorizontalHeaderLabels({tr("Test accuracy (%)"), tr("Test loss")});
@@ -83,20 +91,28 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   top->addWidget(info_, 2);
   layout->addLayout(top);
+  exportNote_ = new QLabel;
+  exportNote_->setWordWrap(true);
+  exportNote_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  exportNote_->setToolTip(
+      tr("For BatchNorm models the best row is the fused model with re-estimated BatchNorm "
+         "statistics, and that is the model exported by default; the file's metadata "
+         "(fusion_model) says which model it holds."));
+  layout->addWidget(exportNote_);
 
   auto* charts = new QHBoxLayout;
-  auto makeChart = [](const QString& title, const QString& yLabel) {
+  auto makeChart = [](const QString& title, const QString& yLabel, QCPTextElement** element) {
     auto* plot = new QCustomPlot;
     plot->setMinimumSize(320, 260);
     plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(
-        0, 0, new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold)));
+    *element = new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold));
+    plot->plotLayout()->addElement(0, 0, *element);
     plot->yAxis->setLabel(yLabel);
     plot->xAxis->grid()->setVisible(false);
     return plot;
   };
-  accuracyChart_ = makeChart(tr("Test accuracy"), tr("accuracy (%)"));
-  lossChart_ = makeChart(tr("Test loss (cross-entropy)"), tr("loss"));
+  accuracyChart_ = makeChart(tr("Test accuracy"), tr("accuracy (%)"), &accuracyTitle_);
+  lossChart_ = makeChart(tr("Test loss (cross-entropy)"), tr("loss"), &lossTitle_);
   charts->addWidget(accuracyChart_);
   charts->addWidget(lossChart_);
   layout->addLayout(charts, 1);
@@ -114,7 +130,38 @@ void ResultsView::showRows(const std::map<std::string, double>& present) {
                          table_->verticalHeader()->length() + 2 * table_->frameWidth());
 }
 
+void ResultsView::setStoredLabels(const QString& when) {
+  stored_ = !when.isEmpty();
+  if (stored_) {
+    table_->setHorizontalHeaderLabels(
+        {tr("Stored accuracy (%)\nmeasured %1").arg(when), tr("Stored loss\nmeasured %1").arg(when)});
+    accuracyTitle_->setText(tr("Test accuracy (stored, measured %1)").arg(when));
+    lossTitle_->setText(tr("Test loss (stored, measured %1)").arg(when));
+  } else {
+    table_->setHorizontalHeaderLabels({tr("Test accuracy (%)"), tr("Test loss")});
+    accuracyTitle_->setText(tr("Test accuracy"));
+    lossTitle_->setText(tr("Test loss (cross-entropy)"));
+    storedNote_->clear();
+  }
+  storedNote_->setVisible(stored_);
+}
+
+QString ResultsView::storedNote() const {
+  return stored_ ? storedNote_->text() : QString();
+}
+
+void ResultsView::setExportNote(const QString& note) {
+  exportNote_->setText(note);
+  exportNote_->setVisible(!note.isEmpty());
+}
+
+QString ResultsView::exportNote() const {
+  return exportNote_->text();
+}
+
 void ResultsView::clear() {
+  setStoredLabels(QString());
+  setExportNote(QString());
   for (int r = 0; r < table_->rowCount(); ++r)
     for (int c = 0; c < 2; ++c) table_->setItem(r, c, new QTableWidgetItem(QStringLiteral("—")));
   showRows({});
@@ -123,6 +170,39 @@ void ResultsView::clear() {
 }
 
 void ResultsView::setSummary(const FusionSummary& s) {
+  setStoredLabels(QString());
+  fill(s);
+}
+
+void ResultsView::setStoredSummary(const FusionSummary& s, const QDateTime& measuredAt,
+                                   const QString& source, const QDateTime& savedAt) {
+  const QString format = QStringLiteral("yyyy-MM-dd HH:mm");
+  const QString when = measuredAt.isValid() ? measuredAt.toLocalTime().toString(format)
+                                            : tr("on an unknown date");
+  setStoredLabels(when);
+  QString note =
+      tr("<b>Stored results</b>, read from %1 and measured %2%3; they were not measured in this "
+         "session. Run the fusion (Ctrl+R) to measure them now.")
+          .arg(QFileInfo(source).fileName().toHtmlEscaped(), when,
+               !measuredAt.isValid() && savedAt.isValid()
+                   ? tr(" (the session was saved %1)").arg(savedAt.toLocalTime().toString(format))
+                   : QString());
+  storedNote_->setText(note);
+  storedNote_->setToolTip(source);
+  fill(s);
+  const QString tip = tr("Stored in %1, measured %2; not re-measured.").arg(source, when);
+  for (int r = 0; r < table_->rowCount(); ++r)
+    for (int c = 0; c < 2; ++c)
+      if (QTableWidgetItem* item = table_->item(r, c)) {
+        QFont f = item->font();
+        f.setItalic(true);
+        item->setFont(f);
+        item->setForeground(QColor(110, 110, 110));
+        item->setToolTip(tip);
+      }
+}
+
+void ResultsView::fill(const FusionSummary& s) {
   QStringList rows;
   for (const QString& k : keys()) rows << rowLabel(k, &s);
   table_->setVerticalHeaderLabels(rows);
@@ -151,7 +231,11 @@ void ResultsView::setSummary(const FusionSummary& s) {
   info_->setText(
       tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
-          .arg(QString::fromStdString(s.architecture), QString::fromStdString(s.dataset),
+          .arg(QString::fromStdString(s.architecture),
+               QString::fromStdString(s.dataset).toHtmlEscaped() +
+                   (s.datasetSource.empty()
+                        ? QString()
+                        : " (" + QString::fromStdString(s.datasetSource).toHtmlEscaped() + ")"),
                QString::fromStdString(toString(o.mode)), solver,
                QString::fromStdString(ot::toString(o.metric)),
                QString::fromStdString(ot::toString(o.normalization)))

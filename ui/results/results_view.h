@@ -2,7 +2,10 @@
 // The run's results: the paper's Table-1 row (model A, model B, prediction ensemble, vanilla
 // average, OT fusion; for BatchNorm models also both averages with re-estimated BatchNorm
 // statistics) as a table of test accuracy and loss, two bar charts of the same numbers,
-// and the run's settings and timings. UI thread only.
+// and the run's settings and timings. Results read from a session file are shown as stored:
+// the table's column headers, a note above it and the chart titles say so and give the date
+// they were measured, until a measured summary replaces them. UI thread only.
+#include <QDateTime>
 #include <QWidget>
 
 #include <map>
@@ -10,6 +13,7 @@
 
 #include "otfuse/fusion/report.h"
 
+class QCPTextElement;
 class QCustomPlot;
 class QLabel;
 class QTableWidget;
@@ -26,7 +30,20 @@ class ResultsView : public QWidget {
 
   explicit ResultsView(QWidget* parent = nullptr);
 
+  /// A summary measured now (clears the stored labelling).
   void setSummary(const FusionSummary& summary);
+  /// A summary read from `source` (a session file), measured at `measuredAt` (invalid:
+  /// unknown; then `savedAt`, when valid, is given as the latest it can be from).
+  void setStoredSummary(const FusionSummary& summary, const QDateTime& measuredAt,
+                        const QString& source, const QDateTime& savedAt = {});
+  /// True while a stored summary is shown.
+  bool showsStored() const { return stored_; }
+  /// The note above the table (empty unless stored results are shown).
+  QString storedNote() const;
+  /// A line under the table saying which model File ▸ Export fused model writes (rich text);
+  /// empty hides it. clear() empties it.
+  void setExportNote(const QString& note);
+  QString exportNote() const;
   void clear();
   /// The table as shown (for tests): accuracy of `key`, NaN if absent.
   double tableAccuracy(const QString& key) const;
@@ -36,10 +53,17 @@ class ResultsView : public QWidget {
 
  private:
   void showRows(const std::map<std::string, double>& present);
+  void fill(const FusionSummary& summary);
+  void setStoredLabels(const QString& when);  // empty: measured now
   void fillChart(QCustomPlot* plot, const std::map<std::string, double>& values, bool percent);
 
   QTableWidget* table_;
+  QLabel* storedNote_;
   QLabel* info_;
+  QCPTextElement* accuracyTitle_ = nullptr;
+  QCPTextElement* lossTitle_ = nullptr;
+  bool stored_ = false;
+  QLabel* exportNote_;
   QCustomPlot* accuracyChart_;
   QCustomPlot* lossChart_;
 };

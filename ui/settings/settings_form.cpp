@@ -86,10 +86,13 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
   t_->setToolTip(tr("Weight of the anchor in the average: fused = (1 - t) aligned + t anchor."));
   form->addRow(tr("Anchor weight t"), t_);
 
-  dataset_ = combo({tr("From the models (MNIST/CIFAR-10)"), tr("MNIST"), tr("Fashion-MNIST"),
-                    tr("CIFAR-10"), tr("Image folder…")},
+  dataset_ = combo({tr("From the models (checkpoint metadata, else input shape)"), tr("MNIST"),
+                    tr("Fashion-MNIST"), tr("CIFAR-10"), tr("Image folder…")},
                    {"", "mnist", "fashion-mnist", "cifar10", "folder"},
-                   tr("Test set for the accuracies, and source of the activation samples."));
+                   tr("Test set for the accuracies, and source of the activation samples. "
+                      "\"From the models\" uses the dataset a checkpoint's metadata names "
+                      "(otfuse train stores it), else guesses from the input shape "
+                      "(1×28×28: MNIST, 3×32×32: CIFAR-10); the models panel says which."));
   form->addRow(tr("Dataset"), dataset_);
 
   auto* folderRow = new QWidget;

@@ -1,14 +1,24 @@
 #include "settings/studio_settings.h"
 
+#include <QFileInfo>
 #include <QJsonDocument>
 
 #include <exception>
 
 namespace otfuse::ui {
 
-std::string StudioSettings::datasetFor(const ModelHandle& model) const {
-  if (!dataset.isEmpty()) return dataset.toStdString();
-  return model.inputKind.empty() ? std::string("mnist") : model.inputKind;
+DatasetChoice StudioSettings::datasetChoiceFor(const ModelHandle& model) const {
+  if (!dataset.isEmpty()) {
+    DatasetChoice c;
+    c.name = dataset.toStdString();
+    c.reason = "chosen in the settings";
+    return c;
+  }
+  if (!model.dataset.name.empty()) return model.dataset;
+  DatasetChoice c;  // a handle made without defaultDataset
+  c.name = model.inputKind.empty() ? std::string("mnist") : model.inputKind;
+  c.reason = "guessed from the input shape";
+  return c;
 }
 
 FusionRequest StudioSettings::request(const ModelPtr& first, const ModelPtr& second) const {
@@ -16,7 +26,24 @@ FusionRequest StudioSettings::request(const ModelPtr& first, const ModelPtr& sec
   r.a = anchorIsSecond ? first : second;
   r.b = anchorIsSecond ? second : first;
   r.options = options;
-  r.dataset = r.b ? datasetFor(*r.b) : dataset.toStdString();
+  if (!dataset.isEmpty() || !r.a || !r.b) {
+    r.dataset = dataset.toStdString();
+    r.datasetSource = "chosen in the settings";
+    if (dataset.isEmpty() && r.b) {
+      const DatasetChoice c = datasetChoiceFor(*r.b);
+      r.dataset = c.name;
+      r.datasetSource = c.reason;
+    }
+  } else {
+    auto name = [](const ModelPtr& m) {
+      return QFileInfo(QString::fromStdString(m->path)).fileName().toStdString();
+    };
+    const DatasetChoice c =
+        commonDataset({{name(r.b) + " (B)", datasetChoiceFor(*r.b)},
+                       {name(r.a) + " (A)", datasetChoiceFor(*r.a)}});
+    r.dataset = c.name;
+    r.datasetSource = c.reason + (c.conflict.empty() ? "" : "; note: " + c.conflict);
+  }
   r.dataDir = dataDir.toStdString();
   r.samples = samples;
   r.seed = seed;

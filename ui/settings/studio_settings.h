@@ -12,7 +12,7 @@ namespace otfuse::ui {
 
 struct StudioSettings {
   FusionOptions options;  // mode, solver, epsilon, metric, normalization, marginals, t
-  QString dataset;        // "" = from the model's inputKind; else "mnist", "folder:<root>"
+  QString dataset;        // "" = the models' own (ModelHandle::dataset); else "mnist", "folder:<root>"
   QString dataDir;        // "" = the core's default resolution
   int samples = 200;      // activation samples (activations mode)
   quint64 seed = 0;
@@ -22,9 +22,12 @@ struct StudioSettings {
   double epsilonFrom = 0.01, epsilonTo = 10.0;
   int epsilonPoints = 7;
 
-  /// The dataset used for `model`: the explicit choice, else its inputKind.
-  std::string datasetFor(const ModelHandle& model) const;
-  /// A fusion request for (first, second) following anchorIsSecond.
+  /// The dataset used for `model` and why: the choice made in the settings, else the one
+  /// the model's checkpoint names (ModelHandle::dataset: metadata first, then input shape).
+  DatasetChoice datasetChoiceFor(const ModelHandle& model) const;
+  std::string datasetFor(const ModelHandle& model) const { return datasetChoiceFor(model).name; }
+  /// A fusion request for (first, second) following anchorIsSecond; its dataset is the
+  /// settings' choice, else commonDataset of B and A (the reason goes to datasetSource).
   FusionRequest request(const ModelPtr& first, const ModelPtr& second) const;
 
   QJsonObject toJson() const;

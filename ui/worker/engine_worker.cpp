@@ -113,4 +113,9 @@ void EngineWorker::runDemo(int job, Flag flag, std::string cacheDir, std::string
   });
 }
 
+void EngineWorker::runTask(int job, Flag flag, JobKind kind,
+                           const std::function<void(const ProgressFn&, const CancelFlag*)>& body) {
+  execute(job, kind, flag, body);
+}
+
 }  // namespace otfuse::ui

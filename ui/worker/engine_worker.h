@@ -30,6 +30,8 @@ class EngineWorker : public QObject {
   void runProgressive(int job, Flag flag, FusionRequest request);
   void runEpsilon(int job, Flag flag, FusionRequest request, double from, double to, int points);
   void runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir);
+  void runTask(int job, Flag flag, JobKind kind,
+               const std::function<void(const ProgressFn&, const CancelFlag*)>& body);
 
  signals:
   void jobStarted(int job, otfuse::ui::JobKind kind);

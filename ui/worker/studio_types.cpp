@@ -18,6 +18,8 @@ QString jobKindName(JobKind kind) {
       return QStringLiteral("Sinkhorn epsilon curve");
     case JobKind::Demo:
       return QStringLiteral("Preparing demo models");
+    case JobKind::Task:
+      return QStringLiteral("Background task");
   }
   return QStringLiteral("Job");
 }

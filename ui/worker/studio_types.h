@@ -14,7 +14,7 @@ namespace otfuse::ui {
 using OutcomePtr = std::shared_ptr<const FusionOutcome>;
 
 /// The kinds of background jobs, for status texts and for routing results.
-enum class JobKind { LoadModel, Evaluate, Fusion, Interpolation, Progressive, Epsilon, Demo };
+enum class JobKind { LoadModel, Evaluate, Fusion, Interpolation, Progressive, Epsilon, Demo, Task };
 
 QString jobKindName(JobKind kind);
 

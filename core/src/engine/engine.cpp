@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "otfuse/data/dataset.h"
@@ -59,6 +60,7 @@ ModelPtr makeHandle(Model model, const std::string& path, const std::string& for
   h->inWidth = a.inWidth;
   h->numClasses = a.numClasses;
   h->metadata = std::move(metadata);
+  h->dataset = defaultDataset(h->metadata, a.inChannels, a.inHeight, a.inWidth);
   for (const auto& l : a.layers) {
     ModelHandle::Layer row;
     row.name = l.name;
@@ -167,6 +169,7 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   s.models = {r.a->path, r.b->path};
   s.architecture = b.architecture().name;
   s.dataset = r.dataset;
+  s.datasetSource = r.datasetSource;
   s.options = r.options;
   s.samples = inputs.defined() ? int(inputs.size(0)) : 0;
   s.seed = r.seed;
@@ -181,15 +184,46 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
     t1.t = r.options.t;
     t1.bnBatches = r.bnBatches;
     t1.seed = r.seed;
-    evaluateTableOne(
+    std::optional<Model> fusedBn = evaluateTableOne(
         a, b, *out.fused->model, *test,
         [&]() -> const Dataset& {
           if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
           return *train;
         },
         t1, s, progress, cancel);
+    if (fusedBn) {
+      out.fusedBn = makeHandle(std::move(*fusedBn), "", "fused");
+      out.bnBatches = r.bnBatches;
+    }
   }
   return out;
+}
+
+std::string defaultExportModel(const FusionOutcome& outcome) {
+  return outcome.fusedBn ? "fused_bn" : "fused";
+}
+
+std::string exportModelLabel(const std::string& which) {
+  return which == "fused_bn" ? "OT fusion, BN re-estimated" : "OT fusion";
+}
+
+std::string saveFusedModel(const FusionOutcome& outcome, const std::string& whichIn,
+                           const std::string& path) {
+  const std::string which = whichIn.empty() ? defaultExportModel(outcome) : whichIn;
+  ModelPtr model;
+  if (which == "fused") {
+    model = outcome.fused;
+  } else if (which == "fused_bn") {
+    model = outcome.fusedBn;
+    if (!model)
+      throw Error("the fused model with re-estimated BatchNorm statistics was not computed "
+                  "(models without BatchNorm, or re-estimation turned off)");
+  } else {
+    throw Error("unknown fused model '" + which + "' (fused, fused_bn)");
+  }
+  saveCheckpoint(path, modelOf(model).state(),
+                 fusedModelMetadata(outcome.summary, which, outcome.bnBatches));
+  return which;
 }
 
 void interpolationCurve(const FusionRequest& r, int points, const CurvePointFn& onPoint,
@@ -268,6 +302,28 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
     onPoint("sinkhorn", point(opt.epsilon, {}));
     if (progress) progress({"epsilon sweep", i + 1, points, ""});
   }
+}
+
+ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
+                       const CancelFlag* cancel) {
+  if (r.epochs < 0) throw Error("the number of epochs must be >= 0");
+  Model m = Model::initialize(parseArchitecture(r.spec), r.seed);
+  std::map<std::string, std::string> metadata = {
+      {"arch", m.architecture().name}, {"seed", std::to_string(r.seed)},
+      {"epoch", std::to_string(r.epochs)}};
+  if (r.epochs > 0) {
+    auto train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
+    TrainOptions opt;
+    opt.epochs = r.epochs;
+    opt.seed = r.seed;
+    opt.limit = r.limit;
+    opt.learningRate = r.learningRate;
+    opt.momentum = r.momentum;
+    opt.augment = false;
+    trainModel(m, *train, nullptr, opt, progress, cancel);
+    metadata["dataset"] = r.dataset;
+  }
+  return makeHandle(std::move(m), "", "trained", std::move(metadata));
 }
 
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,

@@ -179,28 +179,48 @@ std::string PlanStatus::text(const FusionOptions& o) const {
 }
 
 std::string fusionIncompatibility(const Model& a, const Model& b) {
-  const auto& la = a.architecture().layers;
-  const auto& lb = b.architecture().layers;
-  if (a.architecture().family != b.architecture().family || la.size() != lb.size()) {
-    return "cannot fuse " + a.architecture().name + " with " + b.architecture().name +
-           ": the models must have the same layer structure (widths may differ)";
+  const Architecture& archA = a.architecture();
+  const Architecture& archB = b.architecture();
+  const auto& la = archA.layers;
+  const auto& lb = archB.layers;
+  const std::string rule = "; the models must have the same layer structure (widths may differ)";
+  auto names = [](const std::vector<LayerInfo>& ls) {
+    std::string out;
+    for (const auto& l : ls) out += (out.empty() ? "" : ", ") + l.name;
+    return out;
+  };
+  if (la.size() != lb.size()) {
+    const bool aLonger = la.size() > lb.size();
+    const LayerInfo& extra = aLonger ? la[lb.size()] : lb[la.size()];
+    return "A (" + archA.name + ") has " + std::to_string(la.size()) + " weight layers (" +
+           names(la) + ") and B (" + archB.name + ") has " + std::to_string(lb.size()) + " (" +
+           names(lb) + "): layer " + extra.name + " of " + (aLonger ? "A" : "B") +
+           " has no counterpart" + rule;
   }
+  auto kind = [](const LayerInfo& l) { return l.kind == LayerKind::Linear ? "Linear" : "Conv2d"; };
   for (size_t i = 0; i < la.size(); ++i) {
     const auto& x = la[i];
     const auto& y = lb[i];
     if (x.name != y.name || x.kind != y.kind || x.kernelH != y.kernelH ||
         x.inSpatial != y.inSpatial || x.inGroup != y.inGroup || x.outGroup != y.outGroup ||
         x.bias.empty() != y.bias.empty() || x.perNeuron.size() != y.perNeuron.size()) {
-      return "cannot fuse: layer " + x.name + " of " + a.architecture().name +
-             " does not correspond to layer " + y.name + " of " + b.architecture().name;
+      return "layer " + x.name + " (" + kind(x) + ") of A (" + archA.name +
+             ") does not correspond to layer " + y.name + " (" + kind(y) + ") of B (" +
+             archB.name + ")" + rule;
     }
   }
+  if (archA.family != archB.family)
+    return "A is a " + archA.family + " (" + archA.name + ") and B a " + archB.family + " (" +
+           archB.name + ")" + rule;
   if (la.back().outFeatures != lb.back().outFeatures)
-    return "cannot fuse: the models have " + std::to_string(la.back().outFeatures) + " and " +
-           std::to_string(lb.back().outFeatures) + " classes";
-  if (a.architecture().inChannels != b.architecture().inChannels ||
-      a.architecture().inHeight != b.architecture().inHeight)
-    return "cannot fuse: the models take different inputs";
+    return "the output layer " + la.back().name + " has " + std::to_string(la.back().outFeatures) +
+           " classes in A and " + std::to_string(lb.back().outFeatures) + " in B";
+  if (archA.inChannels != archB.inChannels || archA.inHeight != archB.inHeight ||
+      archA.inWidth != archB.inWidth)
+    return "the models take different inputs (" + std::to_string(archA.inChannels) + "x" +
+           std::to_string(archA.inHeight) + "x" + std::to_string(archA.inWidth) + " and " +
+           std::to_string(archB.inChannels) + "x" + std::to_string(archB.inHeight) + "x" +
+           std::to_string(archB.inWidth) + ")";
   return "";
 }
 
@@ -230,7 +250,8 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
                   const at::Tensor& samples, const ProgressFn& progress,
                   const CancelFlag* cancel) {
   const auto start = std::chrono::steady_clock::now();
-  if (std::string why = fusionIncompatibility(a, b); !why.empty()) throw Error(why);
+  if (std::string why = fusionIncompatibility(a, b); !why.empty())
+    throw Error("cannot fuse A onto B: " + why);
   if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
   at::NoGradGuard noGrad;
   const Architecture& arch = b.architecture();

@@ -86,6 +86,7 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
   o << "{\n  \"summary\": {\"models\": [";
   for (size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
   o << "], \"architecture\": " << quoted(s.architecture) << ", \"dataset\": " << quoted(s.dataset)
+    << ", \"dataset_source\": " << quoted(s.datasetSource)
     << ", \"mode\": " << quoted(toString(opt.mode)) << ", \"solver\": " << quoted(toString(opt.solver))
     << ", \"epsilon\": " << number(opt.epsilon) << ", \"metric\": " << quoted(ot::toString(opt.metric))
     << ", \"normalization\": " << quoted(ot::toString(opt.normalization))
@@ -204,30 +205,6 @@ void writeFileAtomically(const std::string& path, const std::string& text) {
     ::close(fd);
     ::unlink(tmp.c_str());
     throw FileError(path, "write failed (" + errorText(error) + ")");
-  }
-  if (const int e = syncAndClose(fd); e != 0) {
-    ::unlink(tmp.c_str());
-    throw FileError(path, "cannot write the file to disk (" + errorText(e) + ")");
-  }
-  commit(tmp, path);
-}
-
-void writeFileAtomicallyWith(const std::string& path,
-                             const std::function<void(const std::string& tmpPath)>& produce) {
-  std::string tmp;
-  ::close(createTemporary(path, tmp));
-  try {
-    produce(tmp);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // The writer has closed its file; reopen it to sync what it wrote.
-  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    throw FileError(path, "the written file vanished (" + errorText(error) + ")");
   }
   if (const int e = syncAndClose(fd); e != 0) {
     ::unlink(tmp.c_str());

@@ -26,6 +26,36 @@ namespace otfuse {
 
 class Model;
 
+/// The dataset a model is evaluated on when the user names none, and why (shown to the user).
+struct DatasetChoice {
+  std::string name;    // "mnist", "fashion-mnist", "cifar10" or "folder:<root>"
+  /// Why, as a phrase: "from the checkpoint's metadata", "guessed from the input shape 1x28x28".
+  std::string reason;
+  bool fromMetadata = false;
+  /// Set by commonDataset when the models' metadata name different datasets: one sentence
+  /// naming both (the choice then is the first model's).
+  std::string conflict;
+};
+
+/// "mnist", "fashion-mnist", "cifar10" or "folder:<root>" for a spelling of a known dataset
+/// ("MNIST", "FashionMNIST", "fashion_mnist", "Cifar10", "CIFAR-10", ...); "" otherwise.
+std::string canonicalDatasetName(const std::string& name);
+
+/// The dataset of a model with this stored metadata and input shape (channels x height x
+/// width). First the checkpoint's metadata: its "dataset" entry (what otfuse train writes), else
+/// the "dataset" inside a stored argument dict "args" (what the paper's code saves). A name that
+/// is not a known dataset, or whose images do not have the input's shape, is passed over (the
+/// reason says so). Last resort, the input shape: 1 channel -> mnist, otherwise cifar10.
+DatasetChoice defaultDataset(const std::map<std::string, std::string>& metadata, int channels,
+                             int height, int width);
+
+/// The one dataset for models evaluated together (a fusion pair, an ensemble), given as
+/// (name shown in messages, the model's own choice) in order of preference (the anchor first
+/// for a fusion): the dataset a model's metadata names wins over guesses from the input shape,
+/// and the reason names that model. Models whose metadata (or, without metadata, whose input
+/// shapes) disagree get the first one's choice and a `conflict` sentence.
+DatasetChoice commonDataset(const std::vector<std::pair<std::string, DatasetChoice>>& models);
+
 /// An immutable loaded (or fused) model.
 class ModelHandle {
  public:
@@ -46,6 +76,8 @@ class ModelHandle {
   std::vector<Layer> layers;
   int64_t parameters = 0;
   std::map<std::string, std::string> metadata;  // stored entries (test_accuracy, epoch, args)
+  /// The dataset it is evaluated on unless the user chooses one (see defaultDataset).
+  DatasetChoice dataset;
 
   /// The torch model; for the core's own use.
   std::shared_ptr<const Model> model;
@@ -87,6 +119,8 @@ struct FusionRequest {
   ModelPtr a, b;  // A is aligned onto the anchor B
   FusionOptions options;
   std::string dataset;       // for activation samples and evaluation
+  std::string datasetSource; // why that dataset (shown with the results), e.g. "from the
+                             // checkpoint's metadata of b.pt"
   std::string dataDir;
   int samples = 200;         // activations mode
   uint64_t seed = 0;
@@ -99,9 +133,27 @@ struct FusionRequest {
 struct FusionOutcome {
   FusionSummary summary;            // Table-1 row (accuracy/loss maps), timings
   std::vector<LayerResult> layers;  // costs, plans, marginals, statistics
-  ModelPtr fused;
+  ModelPtr fused;                   // the "fused" row: OT fusion as averaged
+  /// The "fused_bn" row: the fused model with its BatchNorm statistics re-estimated on
+  /// bnBatches training batches; null unless computed (BatchNorm models, evaluate, bnBatches > 0).
+  ModelPtr fusedBn;
+  int bnBatches = 0;
   ModelPtr vanilla;                 // null when shapes differ
 };
+
+/// The fused model an export writes unless the user picks another: "fused_bn" when it was
+/// computed (the table's best row for BatchNorm models), else "fused".
+std::string defaultExportModel(const FusionOutcome& outcome);
+
+/// The row label of "fused" / "fused_bn": "OT fusion" / "OT fusion, BN re-estimated".
+std::string exportModelLabel(const std::string& which);
+
+/// Saves the fused model `which` ("fused" or "fused_bn"; empty = defaultExportModel) as a
+/// checkpoint whose metadata says which one it is and its row of the table (see
+/// fusedModelMetadata in table_one.h); atomic. Returns the key written. Throws Error when that
+/// model was not computed, FileError when writing fails.
+std::string saveFusedModel(const FusionOutcome& outcome, const std::string& which,
+                           const std::string& path);
 
 /// Fusion plus (optionally) the Table-1 evaluations (see table_one.h for the keys). Progress
 /// stages: "activations", "align <layer>", "evaluate <what>".
@@ -134,6 +186,23 @@ void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
 void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, int points,
                   const CurvePointFn& onPoint, const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
+
+/// A fresh model of architecture `spec` (e.g. "mlp:100-50", see `otfuse train --help`) with
+/// weights initialized from `seed`, trained for `epochs` epochs (0: untrained) with SGD on the
+/// first `limit` training images of `dataset` (0: all). For tests and quick experiments: small
+/// models without any file. Throws Error for a bad spec, FileError when the dataset is missing.
+struct TrainRequest {
+  std::string spec;
+  std::string dataset = "mnist";
+  std::string dataDir;
+  uint64_t seed = 0;
+  int epochs = 1;
+  long long limit = 0;
+  double learningRate = 0.01;
+  double momentum = 0.5;
+};
+ModelPtr trainNewModel(const TrainRequest& request, const ProgressFn& progress = {},
+                       const CancelFlag* cancel = nullptr);
 
 /// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use: one epoch each,
 /// seeds 0 and 1, a few minutes), returned as paths.

@@ -5,6 +5,9 @@
 // LibTorch types: for the CLI and the engine, not for Qt code (use engine.h there).
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
+#include <string>
 
 #include "otfuse/data/dataset.h"
 #include "otfuse/fusion/report.h"
@@ -27,9 +30,26 @@ struct TableOneOptions {
 /// bnBatches > 0 also vanilla_bn, fused_bn; summary.evaluationSeconds is the fused model's
 /// test pass. `train` is called only if the BatchNorm rows need training images. The parents
 /// are evaluated first, so the timed pass of the fused model runs on warm thread pools.
-void evaluateTableOne(const Model& a, const Model& b, const Model& fused, const Dataset& test,
-                      const std::function<const Dataset&()>& train, const TableOneOptions& opt,
-                      FusionSummary& summary, const ProgressFn& progress = {},
-                      const CancelFlag* cancel = nullptr);
+/// Returns the model of the fused_bn row (reestimateBatchNorm of `fused`) when it was
+/// computed, so that exactly the model whose numbers the table shows can be saved.
+std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Model& fused,
+                                      const Dataset& test,
+                                      const std::function<const Dataset&()>& train,
+                                      const TableOneOptions& opt, FusionSummary& summary,
+                                      const ProgressFn& progress = {},
+                                      const CancelFlag* cancel = nullptr);
+
+/// A copy of `model` with its BatchNorm running statistics re-estimated on opt.bnBatches
+/// batches of 128 training images chosen by opt.seed: the model of the table's *_bn rows.
+Model reestimateBatchNorm(const Model& model, const Dataset& train, const TableOneOptions& opt,
+                          const CancelFlag* cancel = nullptr);
+
+/// The metadata of a saved fused model: which one it is ("fusion_model": "fused" or
+/// "fused_bn", "fusion_model_description" in words), its row of the table when evaluated
+/// ("test_accuracy", "test_loss", full precision), "dataset" (so otfuse eval and the app use
+/// the same test set by default), "arch", "fused_from", "mode", "solver", "t", "seed" and, for
+/// fused_bn, "bn_batches".
+std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& summary,
+                                                      const std::string& which, int bnBatches);
 
 }  // namespace otfuse

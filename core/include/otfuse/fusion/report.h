@@ -1,7 +1,6 @@
 #pragma once
 // Fusion reports: the paper's Table-1 row plus every per-layer result, as JSON and CSV, for
 // scripts and for the GUI. Plain C++/Eigen (no LibTorch).
-#include <functional>
 #include <map>
 #include <string>
 #include <cstdint>
@@ -15,6 +14,8 @@ namespace otfuse {
 struct FusionSummary {
   std::vector<std::string> models;  // paths of A (aligned) and B (anchor)
   std::string architecture, dataset;
+  /// Why that dataset: "given with --dataset", "from the checkpoint's metadata of b.pt", ...
+  std::string datasetSource;
   FusionOptions options;
   int samples = 0;        // activation samples (activations mode)
   uint64_t seed = 0;
@@ -40,14 +41,8 @@ std::string reportJson(const FusionSummary& summary, const std::vector<LayerResu
 /// partial one.
 void writeFileAtomically(const std::string& path, const std::string& text);
 
-/// The same for content written by another writer (an image or PDF encoder that wants a file
-/// name): `produce(tmpPath)` writes the whole file at tmpPath (created empty, in path's
-/// folder) and throws on failure; then fsync, rename and clean-up as above.
-void writeFileAtomicallyWith(const std::string& path,
-                             const std::function<void(const std::string& tmpPath)>& produce);
-
 namespace testing {
-/// Replaces fsync(2) in the two functions above (nullptr: the real one), to test failures.
+/// Replaces fsync(2) in writeFileAtomically (nullptr: the real one), to test failures.
 void setFsyncForTesting(int (*fsyncFn)(int));
 }  // namespace testing
 
