@@ -12,6 +12,9 @@
 # crashed. Runs under `nice`; run two at a time at most on a small machine.
 # Reproduce a finding: DIR/tests/fuzz/TARGET DIR/fuzz-artifacts/TARGET/crash-...
 set -euo pipefail
+# Everything runs from main, read whole before it starts: editing this file during a run is safe.
+main() {
+local here runs seconds build_dir build
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs=1000000
 seconds=1800
@@ -85,7 +88,7 @@ for t in "${targets[@]}"; do
   # A smaller quarantine than ASan's 256 MB default: use-after-free is still caught, and the
   # large buffers of zlib and LibTorch are not kept around between inputs.
   lsan=""
-  [[ $t == fuzz_torchscript ]] && lsan="suppressions=$here/tests/fuzz/lsan_libtorch.supp"
+  [[ $t == fuzz_torchscript || $t == fuzz_checkpoint_zip ]] && lsan="suppressions=$here/tests/fuzz/lsan_libtorch.supp"
   ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=32}" LSAN_OPTIONS="${LSAN_OPTIONS:-$lsan}" \
     nice "$exe" "${limit[@]}" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$artifacts/" \
@@ -113,3 +116,5 @@ echo
 echo "fuzz summary:"
 printf '%s\n' "${summary[@]}"
 exit $status
+}
+main "$@"

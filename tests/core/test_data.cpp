@@ -510,6 +510,71 @@ class TestData : public QObject {
              qPrintable(QString("stopped after %1 ms of a %2 ms load").arg(cancelMs).arg(fullMs)));
   }
 
+  // Issue 8: inputs that crashed, hung or exhausted memory in the libFuzzer targets
+  // (tests/fuzz), stored as libFuzzer wrote them in fixtures/fuzz-regressions. Each is put
+  // where a dataset loader reads it and must give a FileError naming it.
+  //   image         an image folder's only image, train/a/000.<extension of the file>
+  //   mnist-images  MNIST's train-images-idx3-ubyte (the other three files valid)
+  //   mnist-labels  MNIST's train-labels-idx1-ubyte
+  //   folder-tar    an image folder tarball, folder:<file>
+  //   cifar-tar     cifar10/cifar-10-binary.tar.gz under the data dir
+  void fuzzRegressions_data() {
+    QTest::addColumn<std::string>("file");
+    QTest::addColumn<std::string>("kind");
+    QTest::addColumn<std::string>("word");
+    QTest::newRow("issue 8: JPEG Huffman table of 257+ codes (stb_image overflow) a")
+        << std::string("jpeg_dht_overflow_a2fdb59a.jpg") << std::string("image")
+        << std::string("Huffman table");
+    QTest::newRow("issue 8: JPEG Huffman table of 257+ codes (stb_image overflow) b")
+        << std::string("jpeg_dht_overflow_c9024271.jpg") << std::string("image")
+        << std::string("Huffman table");
+    QTest::newRow("issue 8: PNG chunk longer than the file (stb_image allocated 721 MB)")
+        << std::string("png_idat_length_47a9791a.png") << std::string("image")
+        << std::string("more than the file holds");
+    QTest::newRow("issue 8: JPEG of 65312x221 pixels in 917 bytes (10 s under ASan)")
+        << std::string("jpeg_huge_for_size_a1e998a4.jpg") << std::string("image")
+        << std::string("cannot come from 917 bytes");
+    QTest::newRow("issue 8: pax record shorter than its length digits (negative size)")
+        << std::string("tar_pax_record_length_b1f186d3.tar") << std::string("folder-tar")
+        << std::string("more than one image folder");
+  }
+  void fuzzRegressions() {
+    QFETCH(std::string, file);
+    QFETCH(std::string, kind);
+    QFETCH(std::string, word);
+    std::ifstream in(std::string(OTFUSE_FIXTURES_DIR) + "/fuzz-regressions/" + file,
+                     std::ios::binary);
+    QVERIFY2(in, file.c_str());
+    const Bytes bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    QTemporaryDir tmp;
+    const fs::path dir = tmp.path().toStdString();
+    if (kind == "image") {
+      const fs::path root = dir / "f";
+      const std::string name = "000" + fs::path(file).extension().string();
+      writeFile(root / "train" / "a" / name, bytes);
+      expectFileError([&] { otfuse::loadDataset("folder:" + root.string(), Split::Train); },
+                      name, word);
+    } else if (kind == "mnist-images" || kind == "mnist-labels") {
+      writeMnist(dir / "mnist", 10, 3, false);
+      const std::string name =
+          kind == "mnist-images" ? "train-images-idx3-ubyte" : "train-labels-idx1-ubyte";
+      writeFile(dir / "mnist" / name, bytes);
+      expectFileError([&] { otfuse::loadDataset("mnist", Split::Train, dir.string()); }, name,
+                      word);
+    } else if (kind == "folder-tar") {
+      writeFile(dir / "f.tar.gz", bytes);
+      expectFileError(
+          [&] { otfuse::loadDataset("folder:" + (dir / "f.tar.gz").string(), Split::Train); },
+          "f.tar.gz", word);
+    } else if (kind == "cifar-tar") {
+      writeFile(dir / "cifar10" / "cifar-10-binary.tar.gz", bytes);
+      expectFileError([&] { otfuse::loadDataset("cifar10", Split::Test, dir.string()); },
+                      "cifar-10-binary.tar.gz", word);
+    } else {
+      QFAIL(("unknown kind " + kind).c_str());
+    }
+  }
+
   void folderBroken_data() {
     QTest::addColumn<std::string>("breakage");
     QTest::addColumn<std::string>("file");
@@ -520,6 +585,9 @@ class TestData : public QObject {
         << std::string("channels") << std::string("b/001.png") << std::string("1 channel");
     QTest::newRow("undecodable image")
         << std::string("garbage") << std::string("b/001.png") << std::string("decode");
+    // Issue 8: stb_image decoded a TGA image (a format without signature) named .png.
+    QTest::newRow("issue 8: TGA data named .png")
+        << std::string("tga") << std::string("b/001.png") << std::string("not a PNG or JPEG");
     QTest::newRow("test class unknown to train")
         << std::string("testclass") << std::string("test/c") << std::string("train");
     QTest::newRow("no train folder")
@@ -540,6 +608,12 @@ class TestData : public QObject {
     if (breakage == "channels")
       writeFile(odd, encodeImage(folderImage(0, 0, 10, 8, 1, true), 10, 8, 1, false));
     if (breakage == "garbage") writeFile(odd, Bytes{0x89, 'P', 'N', 'G', 1, 2, 3});
+    if (breakage == "tga") {
+      // Uncompressed true-colour TGA, 10x8 like the other images, 24 bits per pixel.
+      Bytes tga = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 8, 0, 24, 0};
+      tga.resize(tga.size() + 10 * 8 * 3, 0x40);
+      writeFile(odd, tga);
+    }
     if (breakage == "testclass")
       writeFile(root / "test" / "c" / "000.png",
                 encodeImage(folderImage(0, 0, 10, 8, 3, true), 10, 8, 3, false));

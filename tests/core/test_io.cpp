@@ -203,6 +203,8 @@ class TestIo : public QObject {
         << "legacy_self_list.pt" << true << "holds no tensors";
     QTest::newRow("issue 8: 2^40 paths through shared lists (hang)")
         << "legacy_shared_lists_2e40_paths.pt" << true << "too many";
+    QTest::newRow("issue 8: 2^40 elements through stride 0 (hang on use)")
+        << "legacy_stride0_2e40_elements.pt" << false << "overlapping views";
   }
   void fuzzRegressions() {
     QFETCH(QString, file);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -171,6 +172,93 @@ ImageFolder scanTarball(const std::string& root, bool wantTrain, bool wantTest, 
   return folder;
 }
 
+// stb_image 2.27 (Debian's libstb) builds a JPEG Huffman table before checking that its code
+// counts fit: a DHT segment declaring more than 256 codes writes past the table, into the rest
+// of the decoder's heap block (found by fuzz_image, issue 8). This walks the markers the way
+// stb_image reads them (segments by their length, a DHT by its tables, entropy-coded data up
+// to the next marker; never less than stb would process) and reports such a table first.
+// Returns false for a JPEG stb_image must not see.
+bool jpegHuffmanTablesFit(const std::uint8_t* d, std::size_t n) {
+  std::size_t p = 2;  // after SOI
+  auto get8 = [&]() -> unsigned { return p < n ? d[p++] : (++p, 0u); };  // stb reads 0 past EOF
+  while (p < n) {
+    if (d[p] != 0xff) {  // between segments or entropy-coded data
+      ++p;
+      continue;
+    }
+    std::size_t q = p + 1;
+    while (q < n && d[q] == 0xff) ++q;  // fill bytes
+    if (q >= n) break;
+    const unsigned marker = d[q];
+    p = q + 1;
+    // Byte stuffing, RSTn, TEM, SOI: no segment follows. EOI: stb_image stops there.
+    if (marker == 0x00 || (marker >= 0xd0 && marker <= 0xd8) || marker == 0x01) continue;
+    if (marker == 0xd9) return true;
+    if (p + 2 > n) break;
+    const std::size_t length = std::size_t(d[p]) << 8 | d[p + 1];
+    if (marker != 0xc4) {  // APPn, COM, DQT, SOF, SOS header, DRI...: skipped by length
+      p += length;
+      continue;
+    }
+    p += 2;
+    long left = static_cast<long>(length) - 2;
+    while (left > 0) {  // like stb_image: whole tables, whatever the segment length says
+      const unsigned tc = get8();
+      if ((tc >> 4) > 1 || (tc & 15) > 3) return true;  // stb_image refuses it before building
+      unsigned codes = 0;
+      for (int i = 0; i < 16; ++i) codes += get8();
+      if (codes > 256) return false;
+      p += codes;
+      left -= 17 + static_cast<long>(codes);
+    }
+    if (left != 0) return true;  // stb_image stops after this segment
+  }
+  return true;
+}
+
+// stb_image allocates a PNG IDAT chunk's declared length before reading it, and its inflate
+// buffer from the IHDR size: a 100-byte file could make it allocate gigabytes (found by
+// fuzz_image, issue 8). Every chunk must lie within the file, and the image must be small
+// enough for its compressed data (deflate reaches at most about 1032:1). "" if fine.
+std::string pngProblem(const std::uint8_t* d, std::size_t n) {
+  auto be32 = [&](std::size_t at) {
+    return std::uint32_t(d[at]) << 24 | std::uint32_t(d[at + 1]) << 16 |
+           std::uint32_t(d[at + 2]) << 8 | std::uint32_t(d[at + 3]);
+  };
+  std::size_t p = 8;  // after the signature
+  std::uint64_t idat = 0, width = 0, height = 0;
+  unsigned depth = 0, color = 0;
+  bool header = false;
+  while (p + 8 <= n) {
+    const std::uint64_t length = be32(p);
+    const std::string type(reinterpret_cast<const char*>(d + p + 4), 4);
+    if (length > n - p - 8) {
+      return "cannot decode the image (corrupt PNG: chunk " + std::to_string(p) + " declares " +
+             std::to_string(length) + " bytes, more than the file holds)";
+    }
+    if (type == "IHDR" && length >= 13) {
+      header = true;
+      width = be32(p + 8);
+      height = be32(p + 12);
+      depth = d[p + 16];
+      color = d[p + 17];
+    }
+    if (type == "IDAT") idat += length;
+    if (type == "IEND") break;
+    p += 12 + length;  // length, type, data, CRC
+  }
+  const unsigned channels = color == 2 ? 3 : color == 4 ? 2 : color == 6 ? 4 : 1;
+  // The filtered rows inflate to at least height * ceil(width * channels * depth / 8) bytes.
+  const unsigned __int128 raw =
+      static_cast<unsigned __int128>(height) * ((width * channels * depth + 7) / 8);
+  if (header && raw > static_cast<unsigned __int128>(idat) * 1032 + 65536) {
+    return "cannot decode the image (corrupt PNG: " + std::to_string(width) + "x" +
+           std::to_string(height) + " pixels cannot come from " + std::to_string(idat) +
+           " bytes of image data)";
+  }
+  return "";
+}
+
 struct Shape {
   int c = 0, h = 0, w = 0;
   bool operator==(const Shape& o) const { return c == o.c && h == o.h && w == o.w; }
@@ -197,6 +285,23 @@ std::string decodeOne(const ImageFile& file, Shape& expected, std::uint8_t* out,
     bytes = &loaded;
   }
   if (bytes->empty()) return "empty file";
+  // stb_image would also decode TGA (which has no signature: most random bytes pass), PSD, GIF,
+  // BMP, HDR, PIC and PNM data named .png: accept only what the file names promise.
+  static const std::uint8_t kPng[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const std::uint8_t kJpeg[] = {0xff, 0xd8, 0xff};
+  auto startsWith = [&](const std::uint8_t* sig, std::size_t n) {
+    return bytes->size() >= n && std::equal(sig, sig + n, bytes->begin());
+  };
+  if (!startsWith(kPng, sizeof kPng) && !startsWith(kJpeg, sizeof kJpeg))
+    return "cannot decode the image (not a PNG or JPEG file: unknown signature)";
+  if (startsWith(kPng, sizeof kPng)) {
+    std::string problem = pngProblem(bytes->data(), bytes->size());
+    if (!problem.empty()) return problem;
+  }
+  if (startsWith(kJpeg, sizeof kJpeg) && !jpegHuffmanTablesFit(bytes->data(), bytes->size()))
+    return "cannot decode the image (corrupt JPEG: a Huffman table declares more than 256 codes)";
+  if (bytes->size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return "image file too large";
   const int len = static_cast<int>(bytes->size());
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(bytes->data(), len, &w, &h, &c)) {
@@ -204,6 +309,14 @@ std::string decodeOne(const ImageFile& file, Shape& expected, std::uint8_t* out,
   }
   if (w <= 0 || h <= 0 || static_cast<long long>(w) * h > kMaxPixels) {
     return "image too large (" + std::to_string(w) + "x" + std::to_string(h) + ")";
+  }
+  // Real JPEG encoders spend at least a bit or two per 8x8 block and component; stb_image
+  // decodes missing data as zeros, so a truncated or forged 1 KB file could claim a
+  // 65000x221 image and take seconds and 40 MB (found by fuzz_image, issue 8).
+  if (startsWith(kJpeg, sizeof kJpeg) &&
+      static_cast<long long>(w) * h > 1024LL * static_cast<long long>(len) + 65536) {
+    return "cannot decode the image (corrupt JPEG: " + std::to_string(w) + "x" +
+           std::to_string(h) + " pixels cannot come from " + std::to_string(len) + " bytes)";
   }
   const Shape shape{c == 4 ? 3 : c == 2 ? 1 : c, h, w};
   if (expected.c == 0) {

@@ -62,7 +62,11 @@ std::string paxPath(const std::vector<std::uint8_t>& data) {
       len = len * 10 + (data[sp] - '0');
       ++sp;
     }
-    if (sp >= data.size() || data[sp] != ' ' || len == 0 || pos + len > data.size()) break;
+    // A record's length counts its own digits and space: one shorter than that is malformed
+    // (it made the record's size negative: found by fuzz_tar, issue 8). Malformed records end
+    // the header, as before.
+    if (sp >= data.size() || data[sp] != ' ' || pos + len > data.size() || pos + len < sp + 1)
+      break;
     std::string record(reinterpret_cast<const char*>(data.data()) + sp + 1, pos + len - sp - 1);
     if (!record.empty() && record.back() == '\n') record.pop_back();
     if (record.rfind("path=", 0) == 0) found = record.substr(5);

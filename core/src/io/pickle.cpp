@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -530,6 +531,16 @@ class Unpickler {
     if (!empty && extent >= st->storageNumel)
       throw PickleError("tensor (offset " + std::to_string(offset) + ") reaches past the end of " +
                         "its storage of " + std::to_string(st->storageNumel) + " elements");
+    // Overlapping views (stride 0, as from expand) could make a few bytes stand for 2^40
+    // elements that any later use would copy: a tensor may have no more elements than its
+    // storage (issue 8). torch.save of a state_dict never writes such views.
+    __int128 numel = 1;
+    for (int64_t n : size) numel = std::min<__int128>(numel * n, static_cast<__int128>(1) << 62);
+    if (numel > st->storageNumel)
+      throw PickleError("tensor of " + std::to_string(static_cast<long long>(numel)) +
+                        " elements views a storage of only " +
+                        std::to_string(st->storageNumel) +
+                        " (overlapping views are not supported in model files)");
     at::Tensor t = at::empty({0}, at::TensorOptions().dtype(st->dtype));
     t.set_(st->storage, st->storageOffset + offset, size, stride);
     ValuePtr v = arena_.make(Kind::Tensor);
