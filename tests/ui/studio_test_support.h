@@ -114,7 +114,8 @@ inline QString makeModel(const QTemporaryDir& dir, const QString& name, const st
   return path;
 }
 
-// A job with no cancellation point for `ms` milliseconds (like reading a huge model file).
+// A job with no cancellation point for `ms` milliseconds (like reading a huge model file) after
+// its one progress report (which is a cancellation point: wait for it before cancelling).
 inline int submitStuckJob(otfuse::ui::EngineController* c, int ms) {
   return c->submitTask(otfuse::ui::JobKind::Task,
                        [ms](const otfuse::ProgressFn& progress, const otfuse::CancelFlag*) {

@@ -441,7 +441,8 @@ class TestStudio : public QObject {
   // worker finishes and goes away on its own.
   void shutdownIsBoundedByAStuckJob() {
     auto c = std::make_unique<EngineController>();
-    QSignalSpy started(c.get(), &EngineController::jobStarted);
+    // Its progress report is its last cancellation point: wait for it, not for jobStarted.
+    QSignalSpy started(c.get(), &EngineController::progress);
     QSignalSpy abandoned(c.get(), &EngineController::jobAbandoned);
     QSignalSpy cancelled(c.get(), &EngineController::jobCancelled);
     QSignalSpy finished(c.get(), &EngineController::jobFinished);
@@ -474,7 +475,7 @@ class TestStudio : public QObject {
   void closeIsBoundedWhateverTheJob() {
     QStringList errors;
     auto w = makeWindow(&errors);
-    QSignalSpy started(w->controller(), &EngineController::jobStarted);
+    QSignalSpy started(w->controller(), &EngineController::progress);  // past its last check
     QSignalSpy abandoned(w->controller(), &EngineController::jobAbandoned);
     const int job = submitStuckJob(w->controller(), 4000);
     QVERIFY(waitFor(started, 1, 10000));
