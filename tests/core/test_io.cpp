@@ -234,6 +234,19 @@ class TestIo : public QObject {
     }
   }
 
+  // Issue 8: fuzz_torchscript found an archive (torchscript.pt with its code mutated) on which
+  // LibTorch's TorchScript loader crashed (SEGV in ScriptTypeParser). TorchScript archives are
+  // now read like pickles, their code never compiled: the file loads, with the state its
+  // data.pkl and __parameters__/__buffers__ lines describe.
+  void torchScriptCodeIsNotCompiled() {
+    const std::string path =
+        std::string(OTFUSE_FIXTURES_DIR) + "/fuzz-regressions/torchscript_jit_segv_401ee0fd.pt";
+    const otfuse::Checkpoint ck = otfuse::loadCheckpoint(path);
+    QCOMPARE(ck.format, std::string("torchscript"));
+    QVERIFY(ck.state.contains("steps"));
+    QCOMPARE(ck.state.at("steps").scalar_type(), at::kLong);
+  }
+
   // Truncations and byte corruptions of every zip and legacy fixture either load or throw
   // FileError; nothing else escapes and nothing crashes.
   void mutatedFilesFailCleanly_data() {

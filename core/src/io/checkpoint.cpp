@@ -7,8 +7,6 @@
 #include <caffe2/serialize/inline_container.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <torch/csrc/jit/api/module.h>
-#include <torch/csrc/jit/serialization/import.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,19 +208,83 @@ std::string recordText(caffe2::serialize::PyTorchStreamReader& reader, const std
   return std::string(static_cast<const char*>(ptr.get()), size);
 }
 
-Checkpoint loadTorchScript(const Adapter& bytes) {
-  torch::jit::Module module = torch::jit::load(bytes, c10::Device(c10::kCPU));
-  Checkpoint ck;
-  ck.format = "torchscript";
-  // state_dict order: per module, its own parameters then its own buffers.
-  for (const auto& sub : module.named_modules()) {
-    const std::string prefix = sub.name.empty() ? "" : sub.name + ".";
-    for (const auto& p : sub.value.named_parameters(/*recurse=*/false))
-      ck.state.set(prefix + p.name, p.value.detach());
-    for (const auto& b : sub.value.named_buffers(/*recurse=*/false))
-      ck.state.set(prefix + b.name, b.value.detach());
+/// What a TorchScript archive's code/ says of one class: whether it is a Module and which of
+/// its attributes are parameters and buffers.
+struct ScriptClass {
+  bool module = false;
+  std::vector<std::string> parameters, buffers;
+};
+
+/// The names listed by a line `  __parameters__ = ["weight", "bias", ]`.
+std::vector<std::string> quotedNames(const std::string& line) {
+  std::vector<std::string> names;
+  for (size_t p = line.find('"'); p != std::string::npos;) {
+    const size_t end = line.find('"', p + 1);
+    if (end == std::string::npos) break;
+    names.push_back(line.substr(p + 1, end - p - 1));
+    p = line.find('"', end + 1);
   }
-  return ck;
+  return names;
+}
+
+/// The classes defined by the archive's code/ records: "code/__torch__/a/b.py" defines
+/// "__torch__.a.b.<Class>". Only the class headers and their __parameters__ / __buffers__
+/// lines are read; the code is never compiled or run.
+std::map<std::string, ScriptClass> scriptClasses(caffe2::serialize::PyTorchStreamReader& reader,
+                                                 const std::vector<std::string>& records) {
+  std::map<std::string, ScriptClass> classes;
+  for (const auto& r : records) {
+    if (r.rfind("code/", 0) != 0 || r.size() < 8 || r.compare(r.size() - 3, 3, ".py") != 0)
+      continue;
+    std::string module = r.substr(5, r.size() - 8);
+    std::replace(module.begin(), module.end(), '/', '.');
+    const std::string text = recordText(reader, r);
+    ScriptClass* current = nullptr;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(start, end - start);
+      start = end + 1;
+      if (line.rfind("class ", 0) == 0) {
+        const size_t nameEnd = line.find_first_of("(:", 6);
+        const std::string name = line.substr(6, nameEnd == std::string::npos ? std::string::npos
+                                                                              : nameEnd - 6);
+        current = &classes[module + "." + name];
+        current->module = line.find("(Module)") != std::string::npos;
+      } else if (current && line.rfind("  __parameters__ = [", 0) == 0) {
+        current->parameters = quotedNames(line);
+      } else if (current && line.rfind("  __buffers__ = [", 0) == 0) {
+        current->buffers = quotedNames(line);
+      }
+    }
+  }
+  return classes;
+}
+
+/// The state_dict of a TorchScript module object, in Module.state_dict() order: per module
+/// (pre-order, submodules in attribute order) its own parameters, then its own buffers.
+void scriptState(const std::string& path, const ValuePtr& object, const std::string& prefix,
+                 const std::map<std::string, ScriptClass>& classes, StateDict& out, int depth) {
+  if (depth > 64) throw FileError(path, "nests TorchScript modules too deeply (corrupt file)");
+  auto it = classes.find(object->dictType);
+  if (it == classes.end())
+    throw FileError(path, "the TorchScript archive has no code for the class '" +
+                              object->dictType + "' (corrupt file)");
+  const ScriptClass& cls = it->second;
+  for (const auto* names : {&cls.parameters, &cls.buffers}) {
+    for (const auto& [k, v] : object->entries) {
+      if (k->kind == Kind::String && v->kind == Kind::Tensor &&
+          std::find(names->begin(), names->end(), k->s) != names->end())
+        out.set(prefix + k->s, v->tensor);
+    }
+  }
+  for (const auto& [k, v] : object->entries) {
+    if (k->kind != Kind::String || v->kind != Kind::Dict || v == object) continue;
+    auto sub = classes.find(v->dictType);
+    if (sub != classes.end() && sub->second.module)
+      scriptState(path, v, prefix + k->s + ".", classes, out, depth + 1);
+  }
 }
 
 uint64_t le(const std::string& b, size_t at, int n) {
@@ -312,22 +374,10 @@ Checkpoint loadZip(const std::string& path, const Adapter& bytes, bool flatten) 
   bool torchscript = false;
   for (const auto& r : records)
     if (r == "constants.pkl" || r.rfind("code/", 0) == 0) torchscript = true;
-  if (torchscript) {
-    reader.reset();
-    Checkpoint ck;
-    try {
-      ck = loadTorchScript(bytes);
-    } catch (const c10::Error& e) {
-      throw FileError(
-          path, std::string("cannot load the TorchScript archive: ") + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      throw FileError(path, std::string("cannot load the TorchScript archive: ") + e.what());
-    }
-    if (ck.state.empty()) throw FileError(path, "the TorchScript module has no parameters");
-    return ck;
-  }
   if (!reader->hasRecord("data.pkl"))
-    throw FileError(path, "is a zip archive without data.pkl (not a torch.save file)");
+    throw FileError(path, torchscript ? "is a TorchScript archive without data.pkl (an old "
+                                        "format that is not supported)"
+                                      : "is a zip archive without data.pkl (not a torch.save file)");
   if (reader->hasRecord("byteorder") && recordText(*reader, "byteorder") != "little")
     throw FileError(path, "was saved big-endian, which is not supported");
 
@@ -355,8 +405,18 @@ Checkpoint loadZip(const std::string& path, const Adapter& bytes, bool flatten) 
     };
     size_t pos = 0;
     ValuePtr root = pickle::unpickle(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), &pos,
-                                     arena, persistent);
-    return interpret(path, root, "zip", flatten);
+                                     arena, persistent, torchscript);
+    if (!torchscript) return interpret(path, root, "zip", flatten);
+    // TorchScript (torch.jit.save): the module object's parameters and buffers, read like any
+    // pickle. LibTorch's own loader compiles the archive's code, and crashes on some malformed
+    // archives (fuzz_torchscript, issue 8): it is not used.
+    if (root->kind != Kind::Dict || root->dictType.rfind("__torch__.", 0) != 0)
+      throw FileError(path, "the TorchScript archive does not hold a module object");
+    Checkpoint ck;
+    ck.format = "torchscript";
+    scriptState(path, root, "", scriptClasses(*reader, records), ck.state, 0);
+    if (ck.state.empty()) throw FileError(path, "the TorchScript module has no parameters");
+    return ck;
   } catch (const pickle::PickleError& e) {
     throw FileError(path, e.what());
   } catch (const c10::Error& e) {

@@ -169,8 +169,8 @@ class Reader {
 class Unpickler {
  public:
   Unpickler(const uint8_t* data, size_t size, size_t pos, Arena& arena,
-            const PersistentLoad& persistent)
-      : in_(data, size, pos), arena_(arena), persistent_(persistent) {}
+            const PersistentLoad& persistent, bool torchScript)
+      : in_(data, size, pos), arena_(arena), persistent_(persistent), torchScript_(torchScript) {}
 
   ValuePtr run(size_t* endPos) {
     for (;;) {
@@ -485,7 +485,8 @@ class Unpickler {
         full == "collections.OrderedDict" || full == "torch._utils._rebuild_tensor_v2" ||
         full == "torch._utils._rebuild_tensor" || full == "torch._utils._rebuild_parameter" ||
         full == "argparse.Namespace" || full == "torch.Size" || full == "_codecs.encode" ||
-        (module == "torch" && storageDtype(name, &dt));
+        (module == "torch" && storageDtype(name, &dt)) ||
+        (torchScript_ && (isTorchScriptClass(full) || isTorchScriptHelper(full)));
     if (!allowed)
       throw PickleError("refused to load the Python global '" + full +
                         "' (only tensors and plain data are read; pickled code or classes are "
@@ -579,6 +580,11 @@ class Unpickler {
         t->items = a[0]->items;
       return t;
     }
+    if (torchScript_ && isTorchScriptHelper(name)) {
+      // build_*list(list) and restore_type_tag(value, type): the value itself.
+      if (a.empty()) throw PickleError("'" + name + "' needs an argument");
+      return a[0];
+    }
     if (name == "_codecs.encode") {
       if (a.empty() || a[0]->kind != Kind::String) throw PickleError("bad _codecs.encode call");
       ValuePtr b = arena_.make(Kind::Bytes);
@@ -590,7 +596,8 @@ class Unpickler {
 
   ValuePtr newObj(ValuePtr cls, ValuePtr args) {
     if (cls->kind != Kind::Global) throw PickleError("NEWOBJ on something that is not a class");
-    if (cls->s == "argparse.Namespace" || cls->s == "collections.OrderedDict")
+    if (cls->s == "argparse.Namespace" || cls->s == "collections.OrderedDict" ||
+        (torchScript_ && isTorchScriptClass(cls->s)))
       return makeDict(cls->s);
     throw PickleError("'" + cls->s + "' cannot be instantiated here");
   }
@@ -599,8 +606,9 @@ class Unpickler {
     if (obj->kind == Kind::Dict) {
       // Namespace: its attributes; OrderedDict: attributes such as a state_dict's _metadata,
       // which are not entries and are dropped.
-      if (obj->dictType == "argparse.Namespace") {
-        if (state->kind != Kind::Dict) throw PickleError("Namespace state is not a dict");
+      if (obj->dictType == "argparse.Namespace" || isTorchScriptClass(obj->dictType)) {
+        if (state->kind != Kind::Dict)
+          throw PickleError("the state of '" + obj->dictType + "' is not a dict");
         for (const auto& [k, v] : state->entries) setItem(obj, k, v);
       }
       return;
@@ -609,9 +617,22 @@ class Unpickler {
     throw PickleError("BUILD on an unsupported object");
   }
 
+  static bool isTorchScriptClass(const std::string& name) {
+    return name.rfind("__torch__.", 0) == 0;
+  }
+  static bool isTorchScriptHelper(const std::string& name) {
+    return name == "torch.jit._pickle.build_intlist" ||
+           name == "torch.jit._pickle.build_floatlist" ||
+           name == "torch.jit._pickle.build_doublelist" ||
+           name == "torch.jit._pickle.build_boollist" ||
+           name == "torch.jit._pickle.build_tensorlist" ||
+           name == "torch.jit._pickle.restore_type_tag";
+  }
+
   Reader in_;
   Arena& arena_;
   const PersistentLoad& persistent_;
+  bool torchScript_;
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, ValuePtr> memo_;
@@ -635,8 +656,8 @@ ValuePtr Value::get(const std::string& key) const {
 }
 
 ValuePtr unpickle(const uint8_t* data, size_t size, size_t* pos, Arena& arena,
-                  const PersistentLoad& persistent) {
-  Unpickler u(data, size, *pos, arena, persistent);
+                  const PersistentLoad& persistent, bool torchScript) {
+  Unpickler u(data, size, *pos, arena, persistent, torchScript);
   return u.run(pos);
 }
 

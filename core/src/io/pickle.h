@@ -85,8 +85,12 @@ struct PickleError : std::runtime_error {
 using PersistentLoad = std::function<ValuePtr(const ValuePtr& pid)>;
 
 /// Reads one pickle from data[*pos .. size) and advances *pos past its STOP.
+/// With `torchScript`, also the objects of a TorchScript archive's data.pkl: classes named
+/// "__torch__.*" (NEWOBJ gives a Dict whose dictType is the class name, BUILD sets its
+/// attributes) and torch.jit._pickle's list builders and restore_type_tag; still nothing is
+/// executed.
 ValuePtr unpickle(const uint8_t* data, size_t size, size_t* pos, Arena& arena,
-                  const PersistentLoad& persistent);
+                  const PersistentLoad& persistent, bool torchScript = false);
 
 /// Maps a torch.*Storage class name ("FloatStorage") to its dtype; false if unknown.
 bool storageDtype(const std::string& className, at::ScalarType* dtype);
