@@ -266,7 +266,9 @@ class TestStudio : public QObject {
     const int job = w->runFusion();
     if (job <= 0) return job;
     if (!waitForStage(w->controller(), job, "align fc2", 60000)) return -2;
-    QTest::qWait(300);  // well inside the Sinkhorn iterations of fc2 by now
+    // Well inside the Sinkhorn iterations of fc2 by now (past the cost matrix and the first
+    // log-domain steps, which have no cancellation point).
+    QTest::qWait(300 * otfuse::test::timeScale());
     return job;
   }
 
@@ -793,7 +795,7 @@ class TestStudio : public QObject {
     QVERIFY(waitFor(started, 2, 60000));  // the load, then the evaluation
     const int evalJob = started.at(1).at(0).toInt();
     QVERIFY(started.at(1).at(1).value<JobKind>() == JobKind::Evaluate);
-    QTest::qWait(300);
+    QTest::qWait(300 * otfuse::test::timeScale());  // past the folder scan, decoding images
     QVERIFY2(evaluated.isEmpty(), "the folder loaded too fast to close during the load");
     const int abandonedBefore = EngineController::abandonedTotal();
     QElapsedTimer t;
