@@ -117,6 +117,16 @@ Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMe
 
 struct FusionRequest {
   ModelPtr a, b;  // A is aligned onto the anchor B
+  /// N-model fusion: when `models` has two or more entries it replaces a and b. Every model is
+  /// aligned onto models[anchor] and the aligned weights are averaged with `weights` (empty:
+  /// 1/N each; see fuseMany). Two models with anchor 1 and weights {1 - t, t} are exactly the
+  /// a/b request. Table rows: model_0 .. model_{N-1}, ensemble (all N), vanilla (when every
+  /// shape agrees), fused, for BatchNorm models vanilla_bn and fused_bn, and "sequential"
+  /// (fuseSequential) when `sequential` is set.
+  std::vector<ModelPtr> models;
+  int anchor = 0;
+  std::vector<double> weights;
+  bool sequential = false;
   FusionOptions options;
   std::string dataset;       // for activation samples and evaluation
   std::string datasetSource; // why that dataset (shown with the results), e.g. "from the
@@ -139,6 +149,11 @@ struct FusionOutcome {
   ModelPtr fusedBn;
   int bnBatches = 0;
   ModelPtr vanilla;                 // null when shapes differ
+  /// N-model requests: modelLayers[i] are model i's plans onto the anchor (empty for the
+  /// anchor); `layers` then holds those of the first model that is not the anchor. For a/b
+  /// requests: {layers of A, {}} and anchor 1.
+  std::vector<std::vector<LayerResult>> modelLayers;
+  int anchor = 1;
 };
 
 /// The fused model an export writes unless the user picks another: "fused_bn" when it was
@@ -186,6 +201,12 @@ void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
 void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, int points,
                   const CurvePointFn& onPoint, const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
+
+/// (d) Does fusion blur as N grows? For n = 1..N (N = request.models.size()): the anchor plus
+/// the first n - 1 other models in order, equal weights; series "fused" (fuseMany of those n)
+/// and "ensemble" (their prediction ensemble), x = n. At n = 1 both are the anchor alone.
+void growthCurve(const FusionRequest& request, const CurvePointFn& onPoint,
+                 const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
 /// A fresh model of architecture `spec` (e.g. "mlp:100-50", see `otfuse train --help`) with
 /// weights initialized from `seed`, trained for `epochs` epochs (0: untrained) with SGD on the

@@ -36,6 +36,35 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& options,
                   const at::Tensor& samples = at::Tensor(), const ProgressFn& progress = {},
                   const CancelFlag* cancel = nullptr);
 
+/// N-model fusion: every model is aligned onto models[anchor] layer by layer (each with its
+/// own plan; all share the anchor's past, i.e. each model's input axis is re-indexed with its
+/// own previous map), then the aligned weights are averaged with `weights` (empty: 1/N each;
+/// otherwise N non-negative numbers, normalized to sum 1). Widths may differ (rectangular
+/// plans); the anchor sets the result's widths. N = 2 with anchor 1 and weights {1 - t, t}
+/// gives exactly fuse(models[0], models[1]) with options.t = t. options.t is ignored.
+struct MultiFusionResult {
+  Model fused;
+  int anchor = 0;
+  std::vector<double> weights;  // normalized
+  /// layers[i]: model i's plans onto the anchor, one LayerResult per weight layer; empty for
+  /// the anchor itself.
+  std::vector<std::vector<LayerResult>> layers;
+  double seconds = 0;
+};
+MultiFusionResult fuseMany(const std::vector<Model>& models, int anchor,
+                           const std::vector<double>& weights, const FusionOptions& options,
+                           const at::Tensor& samples = at::Tensor(),
+                           const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+/// The sequential variant, for comparison: starting from the anchor, fold in the other models
+/// one at a time in order, F <- fuse(model_i onto F) with t = (weight of F so far) / (that +
+/// w_i). layers[i] are model i's plans onto the running fusion.
+MultiFusionResult fuseSequential(const std::vector<Model>& models, int anchor,
+                                 const std::vector<double>& weights, const FusionOptions& options,
+                                 const at::Tensor& samples = at::Tensor(),
+                                 const ProgressFn& progress = {},
+                                 const CancelFlag* cancel = nullptr);
+
 /// Empty if A can be aligned onto B; else a sentence saying which layer or shape differs.
 std::string fusionIncompatibility(const Model& a, const Model& b);
 

@@ -11,13 +11,23 @@ namespace otfuse {
 enum class AlignMode { Weights, Activations };
 enum class Solver { Exact, Sinkhorn };
 enum class MarginalKind { Uniform, ImportanceL1, ImportanceL2 };
+/// How the layers that write one residual stream (models/model.h: one neuron group written by
+/// several layers) get the stream's one shared neuron map:
+///   FirstWriter  the plan solved at the first layer writing the stream, reused by the others;
+///   Average      the authors' "handle skips": the mean of the maps solved at the main-path
+///                writer and at the shortcut writer (each from its own cost);
+///   SummedCost   one plan solved on the sum of the ground costs of all writers of the stream
+///                (Git Re-Basin's way of tying a permutation to every weight it touches).
+enum class StreamMap { FirstWriter, Average, SummedCost };
 
 AlignMode parseAlignMode(const std::string& s);  // "weights" | "activations"
 Solver parseSolver(const std::string& s);        // "exact" | "sinkhorn"
 MarginalKind parseMarginals(const std::string& s);  // "uniform" | "l1" | "l2"
+StreamMap parseStreamMap(const std::string& s);     // "first" | "average" | "summed"
 std::string toString(AlignMode m);
 std::string toString(Solver s);
 std::string toString(MarginalKind m);
+std::string toString(StreamMap m);
 
 struct FusionOptions {
   AlignMode mode = AlignMode::Weights;
@@ -33,6 +43,9 @@ struct FusionOptions {
   MarginalKind marginals = MarginalKind::Uniform;
   double t = 0.5;               // weight of the anchor B
   bool otOutputLayer = false;   // also solve OT on the output layer (the reference does)
+  /// Residual networks only (plain networks have one writer per group). The default and why
+  /// it is the default: README, "Residual networks".
+  StreamMap streamMap = StreamMap::FirstWriter;
 };
 
 /// Per-layer outcome, kept for the UI and reports. Matrices are (nA x nB), rows = A's neurons.
