@@ -212,6 +212,21 @@ class TestArchitectures : public QObject {
     QVERIFY(at::equal(y.argmax(1), expected.argmax(1)));
   }
 
+  // kuangliu/pytorch-cifar's checkpoints: the state_dict under 'net', saved from
+  // nn.DataParallel (every key under "module.").
+  void dataParallelCheckpoint() {
+    const QString file = fixtureDir() + "/kuangliu_checkpoint.pt";
+    QVERIFY2(QFile::exists(file), qPrintable(file));
+    const Model m = Model::load(file.toStdString());
+    QCOMPARE(QString::fromStdString(m.architecture().name), QString("resnet18_w4"));
+    const Checkpoint outputs = loadCheckpoint((fixtureDir() + "/outputs.pt").toStdString());
+    const at::Tensor expected = outputs.state.at("resnet18_w4");
+    const double diff = (m.forward(outputs.state.at("input")) - expected).abs().max().item<double>();
+    QVERIFY2(diff <= 1e-4 * expected.abs().max().item<double>(), qPrintable(QString::number(diff)));
+    QCOMPARE(QString::fromStdString(loadCheckpoint(file.toStdString()).metadata.at("acc")),
+             QString("12.5"));
+  }
+
   // The named specs mean the paper's configurations.
   void namedConfigurations_data() {
     QTest::addColumn<QString>("spec");

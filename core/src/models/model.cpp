@@ -163,8 +163,18 @@ Model Model::load(const std::string& path, const std::string& spec) {
 Model Model::fromCheckpoint(const Checkpoint& ck, const std::string& path,
                             const std::string& spec) {
   try {
-    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
-    return Model(std::move(arch), ck.state);
+    // nn.DataParallel saves every key under "module.": drop it when all keys have it.
+    StateDict state = ck.state;
+    const std::string prefix = "module.";
+    bool wrapped = !state.empty();
+    for (const auto& [k, t] : state) wrapped = wrapped && k.rfind(prefix, 0) == 0;
+    if (wrapped) {
+      StateDict stripped;
+      for (const auto& [k, t] : state) stripped.set(k.substr(prefix.size()), t);
+      state = std::move(stripped);
+    }
+    Architecture arch = spec.empty() ? inferArchitecture(state) : parseArchitecture(spec);
+    return Model(std::move(arch), std::move(state));
   } catch (const FileError&) {
     throw;
   } catch (const Error& e) {

@@ -133,8 +133,9 @@ class Model {
   static Model initialize(const Architecture& arch, uint64_t seed);
   /// Loads a file; `spec` empty = infer. Throws FileError naming the file.
   static Model load(const std::string& path, const std::string& spec = "");
-  /// The model held by an already loaded file `path`; `spec` empty = infer. Architecture and
-  /// shape problems are thrown as FileError naming `path`.
+  /// The model held by an already loaded file `path`; `spec` empty = infer. Keys saved from
+  /// nn.DataParallel ("module." before every key) are read without that prefix. Architecture
+  /// and shape problems are thrown as FileError naming `path`.
   static Model fromCheckpoint(const Checkpoint& checkpoint, const std::string& path,
                               const std::string& spec = "");
 
