@@ -165,15 +165,15 @@ Architecture makeVgg(const VggOptions& o) {
   a.linearBias = o.linearBias;
   a.batchNorm = o.bn;
   a.hidden = o.cfg;
-  int index = 0, group = -1;
+  int index = 0, group = -1, pools = 0;
   int64_t channels = 3, size = 32;
   for (int64_t c : o.cfg) {
     if (c == 0) {
       if (size < 2)
-        throw Error("architecture " + a.name + ": max-pool number " +
-                    std::to_string(std::count(o.cfg.begin(), o.cfg.end(), 0)) +
+        throw Error("architecture " + a.name + ": max-pool number " + std::to_string(pools + 1) +
                     " would shrink the 1x1 map of a 32x32 input to nothing (at most 5 M)");
       size /= 2;
+      ++pools;
       index += 1;  // MaxPool2d
       continue;
     }
