@@ -1,5 +1,6 @@
 // otfuse-studio: the desktop app. Thin: command-line parsing, then the main window.
 //   otfuse-studio [MODEL...]                 open models (two or more to fuse)
+//   otfuse-studio A B C --screenshot DIR     fuse all of them (A, the first, is the anchor)
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
                           "Set up the MNIST demo: train (or reuse) two MLPNets, fuse "
                           "them and show the transport plans.");
   QCommandLineOption screenshot("screenshot",
-                                "Run the fusion of the given models (or the demo), compute the "
+                                "Run the fusion of the given models (all of them onto the default "
+                                "anchor) or of the demo's, compute the "
                                 "accuracy curves, save every view as PNG into DIR and exit.",
                                 "DIR");
   QCommandLineOption noCurves("no-curves",
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
       });
     }
   } else {
-    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
+    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two or more model files\n");
     return 2;
   }
   const int code = app.exec();

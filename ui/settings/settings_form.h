@@ -37,7 +37,8 @@ class SettingsForm : public QWidget {
   QComboBox* marginals_;
   QSpinBox* samples_;
   QSpinBox* seed_;
-  QComboBox* anchor_;
+  QComboBox* streamMap_;
+  QCheckBox* sequential_;
   QDoubleSpinBox* t_;
   QComboBox* dataset_;
   QLineEdit* folder_;
