@@ -36,6 +36,7 @@ QColor seriesColor(const QString& series) {
   if (series == "sinkhorn") return QColor(117, 107, 177);
   if (series == "sinkhorn_limit") return QColor(203, 24, 29);
   if (series == "fused") return QColor(33, 113, 181);
+  if (series == "fused_bn") return QColor(107, 174, 214);
   if (series == "ensemble") return QColor(117, 107, 177);
   return QColor(99, 99, 99);
 }
@@ -47,6 +48,8 @@ QString seriesName(const QString& curve, const QString& series) {
   if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
   if (series == "sinkhorn_limit") return QObject::tr("iteration limit reached (approximate plans)");
   if (curve == "growth" && series == "fused") return QObject::tr("OT fusion of the n models");
+  if (curve == "growth" && series == "fused_bn")
+    return QObject::tr("OT fusion, BN re-estimated");
   if (curve == "growth" && series == "ensemble")
     return QObject::tr("prediction ensemble of the same n");
   return curve + "/" + series;

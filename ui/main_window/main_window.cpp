@@ -125,7 +125,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       openFiles(paths);
     }
   });
-  connect(models_, &ModelsPanel::pairChanged, this, &MainWindow::updateActions);
+  connect(models_, &ModelsPanel::pairChanged, this, [this] {
+    bool residual = models_->fusionSet().isEmpty();  // unknown: leave the choice enabled
+    for (const ModelPtr& m : models_->fusionModels())
+      residual = residual || QString::fromStdString(m->architecture).startsWith("resnet");
+    settings_->setResidualModels(residual);
+    updateActions();
+  });
   connect(curves_, &CurvesView::computeRequested, this,
           [this](const QString& which) { computeCurves(which); });
   setAcceptDrops(true);  // model files dropped anywhere on the window are opened

@@ -342,8 +342,9 @@ void ModelsPanel::refreshSet() {
     for (int i : set)
       names << (i == anchor ? tr("<b>%1</b> (anchor)") : QStringLiteral("%1"))
                    .arg(fileName(entries_[size_t(i)].path).toHtmlEscaped());
-    setSummary_->setText(tr("Fusing %n model(s): %1", nullptr, int(set.size()))
-                             .arg(names.join(", ")));
+    setSummary_->setText(tr("Fusing %1 models: %2").arg(set.size()).arg(names.join(", ")) +
+                         (set.size() < count() ? tr(" — check more in the list to add them.")
+                                               : QString()));
   } else {
     setSummary_->setText(count() >= 2 ? tr("Check two or more models in the list to fuse them.")
                                       : QString());

@@ -38,6 +38,7 @@ QString rowLabel(const QString& key, const FusionSummary* s, int parents, int an
   if (key == "vanilla_bn") return QObject::tr("Vanilla average, BN re-estimated");
   if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
   if (key == "sequential") return QObject::tr("OT fusion, sequential (pairwise)");
+  if (key == "sequential_bn") return QObject::tr("Sequential, BN re-estimated");
   return parents == 2 ? QObject::tr("OT fusion")
                       : QObject::tr("OT fusion of all %1 onto the anchor").arg(parents);
 }
@@ -53,16 +54,18 @@ QString shortLabel(const QString& key, int parents, int anchor) {
   if (key == "vanilla_bn") return QObject::tr("Vanilla\n+ BN");
   if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
   if (key == "sequential") return QObject::tr("Sequen-\ntial");
+  if (key == "sequential_bn") return QObject::tr("Sequen-\ntial + BN");
   return QObject::tr("OT\nfusion");
 }
 // Rows shown only when the run computed them (BatchNorm models, the sequential variant).
 bool optionalRow(const QString& key) {
-  return key.endsWith(QLatin1String("_bn")) || key == QLatin1String("sequential");
+  return key.endsWith(QLatin1String("_bn")) || key.startsWith(QLatin1String("sequential"));
 }
 QColor barColor(const QString& key, int anchor) {
   if (key == "fused") return QColor(33, 113, 181);
   if (key == "fused_bn") return QColor(107, 174, 214);
   if (key == "sequential") return QColor(49, 163, 84);
+  if (key == "sequential_bn") return QColor(161, 217, 155);
   if (key == "vanilla") return QColor(230, 85, 13);
   if (key == "vanilla_bn") return QColor(253, 174, 107);
   if (key == "ensemble") return QColor(117, 107, 177);
@@ -86,7 +89,8 @@ int parentCount(const FusionSummary& s) {
 QStringList ResultsView::keys(int parents) {
   QStringList k;
   for (int i = 0; i < parents; ++i) k << QString("model_%1").arg(i);
-  k << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "sequential";
+  k << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "sequential"
+    << "sequential_bn";
   return k;
 }
 
@@ -257,7 +261,7 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
                                                       : QString::number(it->second, 'f', digits));
       if (it != m.end()) item->setData(Qt::UserRole, it->second);  // exact value
       item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-      if (key == "fused" || key == "fused_bn" || key == "sequential") {
+      if (key == "fused" || key == "fused_bn") {
         QFont f = item->font();
         f.setBold(true);
         item->setFont(f);

@@ -27,7 +27,7 @@ class ResultsView : public QWidget {
  public:
   /// Row order of the table and the charts for `parents` parent models, with the summary keys
   /// they show: model_0 .. model_{parents-1}, ensemble, vanilla, fused, vanilla_bn, fused_bn,
-  /// sequential; the last three are shown only when the summary has them.
+  /// sequential, sequential_bn; the last four are shown only when the summary has them.
   static QStringList keys(int parents = 2);
   /// The rows of the summary shown now.
   QStringList rowKeys() const { return rowKeys_; }

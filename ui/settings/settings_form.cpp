@@ -84,8 +84,14 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
          "The anchor and, for more models, the weights are chosen in the Models panel."));
   form->addRow(tr("Anchor weight t"), t_);
 
+  const StreamMap defaultMap = FusionOptions{}.streamMap;
+  auto mark = [&](const QString& label, StreamMap m) {
+    return m == defaultMap ? tr("%1 (default)").arg(label) : label;
+  };
   streamMap_ = combo(
-      {tr("First writer (default)"), tr("Average of writers"), tr("Summed costs")},
+      {mark(tr("First writer"), StreamMap::FirstWriter),
+       mark(tr("Average of writers"), StreamMap::Average),
+       mark(tr("Summed costs"), StreamMap::SummedCost)},
       {"first", "average", "summed"},
       tr("Residual networks only: every layer writing into one residual stream must share one "
          "neuron map. First writer: the plan solved at the stream's first layer, reused by the "
@@ -165,7 +171,13 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
     connect(c, &QCheckBox::toggled, this, &SettingsForm::changed);
 }
 
+void SettingsForm::setResidualModels(bool residual) {
+  residual_ = residual;
+  updateEnabled();
+}
+
 void SettingsForm::updateEnabled() {
+  streamMap_->setEnabled(residual_);
   epsilon_->setEnabled(solver_->currentData().toString() == "sinkhorn");
   const bool acts = mode_->currentData().toString() == "activations";
   samples_->setEnabled(acts);

@@ -20,6 +20,9 @@ class SettingsForm : public QWidget {
 
   StudioSettings settings() const;
   void setSettings(const StudioSettings& settings);
+  /// Whether the models to fuse are residual networks: the stream-map choice applies to them
+  /// only (it stays enabled when unknown: true by default).
+  void setResidualModels(bool residual);
   /// Restores the paper's defaults.
   void resetToDefaults() { setSettings(StudioSettings{}); }
 
@@ -45,6 +48,7 @@ class SettingsForm : public QWidget {
   QLineEdit* dataDir_;
   QCheckBox* probabilityEnsemble_;
   QCheckBox* otOutput_;
+  bool residual_ = true;
   StudioSettings hidden_;  // curve ranges live in the curves view; kept here for round trips
 };
 
