@@ -693,8 +693,17 @@ QStringList MainWindow::exportPlansTo(const QString& dir) {
   if (!outcome_) return {};
   try {
     QStringList out;
-    for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
-      out << QString::fromStdString(f);
+    if (outcome_->modelLayers.size() > 2) {
+      // N models: one folder per model aligned onto the anchor, "model_<i>" (1-based).
+      for (size_t i = 0; i < outcome_->modelLayers.size(); ++i)
+        if (int(i) != outcome_->anchor && !outcome_->modelLayers[i].empty())
+          for (const auto& f : writePlansCsv(QString("%1/model_%2").arg(dir).arg(i + 1).toStdString(),
+                                             outcome_->modelLayers[i]))
+            out << QString::fromStdString(f);
+    } else {
+      for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
+        out << QString::fromStdString(f);
+    }
     setStatus(tr("%1 plan files written to %2.").arg(out.size()).arg(dir));
     return out;
   } catch (const std::exception& e) {

@@ -77,7 +77,8 @@ class MainWindow : public QMainWindow {
   /// says which model it is: `which` is "fused" or "fused_bn" (the results table's rows),
   /// empty = the default, the re-estimated one when it was computed (what the results view
   /// says an export writes; the menu action asks when there is a choice). Plans are one CSV
-  /// per layer; the report is JSON with matrices; plots of the current view are PNG or PDF by
+  /// per layer (N models: one folder "model_<i>" per model aligned onto the anchor, i counted
+  /// from 1); the report is JSON with matrices; plots of the current view are PNG or PDF by
   /// the suffix of `path` (further plots of the view get "-2", "-3", ...).
   bool exportModelTo(const QString& path, const QString& which = QString());
   QStringList exportPlansTo(const QString& dir);

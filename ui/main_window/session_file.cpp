@@ -31,11 +31,13 @@ void SessionFile::save(const QString& path) const {
   root["models"] = QJsonArray::fromStringList(models);
   root["first"] = first;
   root["second"] = second;
-  QJsonArray fuseArray;
-  for (int i : fuse) fuseArray.append(i);
-  root["fuse"] = fuseArray;
-  root["anchor"] = anchor;
-  if (!weights.empty()) {
+  if (!fuse.isEmpty()) {  // else read back as the pair (first, second), B the anchor
+    QJsonArray fuseArray;
+    for (int i : fuse) fuseArray.append(i);
+    root["fuse"] = fuseArray;
+    root["anchor"] = anchor;
+  }
+  if (!fuse.isEmpty() && !weights.empty()) {
     QJsonArray w;
     for (double x : weights) w.append(x);
     root["weights"] = w;

@@ -157,6 +157,10 @@ void NeuronMatchingView::rebuild() {
     return;
   }
   const LayerResult& l = layers[size_t(li)];
+  if (models_.size() > 2)
+    bipartite_->setSideNames(tr("model %1").arg(currentModel() + 1), tr("anchor"));
+  else
+    bipartite_->setSideNames(tr("A"), tr("B"));
   bipartite_->setPlan(l.plan, QString::fromStdString(l.name));
   detail_->setText(tr("Click a neuron on either side of the drawing."));
   imageNote_->setText(li == 0 ? QString()
