@@ -20,8 +20,8 @@ commands:
                                     test accuracy and loss of each model and their ensemble
   train --arch A --dataset D --out FILE [--epochs N] [--seed S] ...
                                     train a parent model
-  fuse [--mode weights|activations] [--solver exact|sinkhorn] ... A B
-                                    OT fusion of two models with baselines
+  fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
+                                    OT fusion of two or more models with baselines
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         {"info", cmdInfo, {"help", "json"}},
         {"eval", cmdEval, {"help", "json", "no-progress"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
-        {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval"}},
+        {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {

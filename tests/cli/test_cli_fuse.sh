@@ -126,8 +126,9 @@ bad() {  # bad EXPECTED_TEXT ARGS...
   ls -a | grep -q "tmp" && fail "fuse $* left a temporary file: $(ls -a)"
   echo "ok: fuse $* -> $(head -c 200 bad_err.txt)"
 }
-bad "fuse needs two model files" a.pt
-bad "fuse needs two model files" a.pt b.pt c.pt
+bad "fuse needs at least two model files" a.pt
+# Three files are an N-model fusion now (test_cli_fuse_many); c.pt does not fit the anchor a.pt.
+bad "cannot fuse model 2 (c.pt) onto the anchor, model 0 (a.pt)" a.pt b.pt c.pt
 bad "missing.pt" a.pt missing.pt
 bad "unknown option --bogus" --bogus 1 a.pt b.pt
 bad "--t" --t 1.5 a.pt b.pt

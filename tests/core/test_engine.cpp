@@ -8,10 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/otfuse_test.h"
 #include "otfuse/data/dataset.h"
 #include "otfuse/engine/engine.h"
+#include "otfuse/fusion/average.h"
+#include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
 #include "otfuse/runtime.h"
@@ -60,6 +63,29 @@ std::pair<ModelPtr, ModelPtr> modelPair(const QTemporaryDir& dir, const std::str
     out.push_back(loadModel(path));
   }
   return {out[0], out[1]};
+}
+
+// `n` seeded models of `spec` saved as otfuse train would (with their dataset), loaded.
+std::vector<ModelPtr> someModels(const QTemporaryDir& dir, const std::string& spec,
+                                 const std::string& dataset, int n, uint64_t firstSeed = 11) {
+  std::vector<ModelPtr> out;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t seed = firstSeed + uint64_t(i);
+    const std::string path =
+        dir.filePath(QString("many_%1_%2.pt").arg(QString::fromStdString(spec).replace(':', '_')).arg(seed))
+            .toStdString();
+    saveCheckpoint(path, Model::initialize(parseArchitecture(spec), seed).state(),
+                   {{"dataset", dataset}});
+    out.push_back(loadModel(path));
+  }
+  return out;
+}
+
+bool sameTensors(const Model& x, const Model& y) {
+  if (x.state().size() != y.state().size()) return false;
+  for (const auto& [key, t] : x.state())
+    if (!y.state().contains(key) || !at::equal(t, y.state().at(key))) return false;
+  return true;
 }
 
 }  // namespace
@@ -223,6 +249,219 @@ class TestEngine : public QObject {
     QVERIFY(!std::filesystem::exists(path));
     QCOMPARE(saveFusedModel(out, "", path), std::string("fused"));
     QVERIFY(evaluateModel(loadModel(path), "cifar10", dataDir).loss == out.summary.loss.at("fused"));
+  }
+
+  // N models (issue 9). The weights as fuseMany reads them, and the N-model vanilla average:
+  // two models with {1 - t, t} are vanillaAverage to the last bit; a one-hot weight gives
+  // that model; shapes that differ are named.
+  void vanillaAverageOfMany() {
+    const Architecture arch = parseArchitecture("mlp:16-8");
+    const Model a = Model::initialize(arch, 1), b = Model::initialize(arch, 2),
+                c = Model::initialize(arch, 3);
+    for (double t : {0.5, 0.3, 0.9})
+      QVERIFY(sameTensors(vanillaAverageMany({a, b}, {1.0 - t, t}, 1), vanillaAverage(a, b, t)));
+    QVERIFY(sameTensors(vanillaAverageMany({a, b, c}, {0, 1, 0}, 0), b));
+    const Model avg = vanillaAverageMany({a, b, c}, {0.5, 0.25, 0.25}, 2);
+    for (const auto& [key, t] : avg.state()) {
+      const at::Tensor expect = 0.5 * a.state().at(key).to(at::kDouble) +
+                                0.25 * b.state().at(key).to(at::kDouble) +
+                                0.25 * c.state().at(key).to(at::kDouble);
+      QVERIFY2(at::allclose(t.to(at::kDouble), expect, 1e-6, 1e-7), key.c_str());
+    }
+    const Model narrow = Model::initialize(parseArchitecture("mlp:12-8"), 4);
+    const std::string why = vanillaIncompatibility({a, b, narrow}, 0);
+    QVERIFY2(why.find("model 2") != std::string::npos, why.c_str());
+    QVERIFY(vanillaIncompatibility({a, b, c}, 1).empty());
+    QVERIFY_THROWS_EXCEPTION(Error, vanillaAverageMany({a, narrow}, {0.5, 0.5}, 0));
+
+    const std::vector<double> third = normalizedWeights({}, 3);
+    QCOMPARE(third.size(), size_t(3));
+    QCOMPARE(third[0], 1.0 / 3);
+    QVERIFY(normalizedWeights({2, 1, 1}, 3) == (std::vector<double>{0.5, 0.25, 0.25}));
+    QVERIFY(normalizedWeights({0.75, 0.25}, 2) == (std::vector<double>{0.75, 0.25}));
+    QVERIFY_THROWS_EXCEPTION(Error, normalizedWeights({1, 1}, 3));
+    QVERIFY_THROWS_EXCEPTION(Error, normalizedWeights({1, -1, 1}, 3));
+    QVERIFY_THROWS_EXCEPTION(Error, normalizedWeights({0, 0}, 2));
+  }
+
+  // An N-model request with the two models of an a/b request, anchor 1 and weights {1 - t, t}
+  // gives that request's outcome exactly: every row, the fused and vanilla tensors, the plans.
+  void twoModelRequestEqualsThePair() {
+    QTemporaryDir dir;
+    const std::string dataDir = dir.filePath("data").toStdString();
+    writeCifarBinary(dataDir, testing::syntheticDataset(100, 3, 1),
+                     testing::syntheticDataset(80, 3, 2));
+    const std::vector<ModelPtr> m = someModels(dir, "mlp:24-16,cifar", "cifar10", 2);
+    for (double t : {0.5, 0.25}) {
+      FusionRequest pair;
+      pair.a = m[0];
+      pair.b = m[1];
+      pair.options.t = t;
+      pair.dataset = "cifar10";
+      pair.dataDir = dataDir;
+      FusionRequest many = pair;
+      many.a = many.b = nullptr;
+      many.models = m;
+      many.anchor = 1;
+      many.weights = {1.0 - t, t};
+      const FusionOutcome x = runFusion(pair), y = runFusion(many);
+      QCOMPARE(y.summary.accuracy.size(), size_t(5));
+      QVERIFY(x.summary.accuracy == y.summary.accuracy);
+      QVERIFY(x.summary.loss == y.summary.loss);
+      QVERIFY(sameTensors(*x.fused->model, *y.fused->model));
+      QVERIFY(x.vanilla && y.vanilla && sameTensors(*x.vanilla->model, *y.vanilla->model));
+      QCOMPARE(x.anchor, 1);
+      QCOMPARE(y.anchor, 1);
+      QCOMPARE(x.modelLayers.size(), size_t(2));
+      QCOMPARE(y.modelLayers.size(), size_t(2));
+      QVERIFY(x.modelLayers[1].empty() && y.modelLayers[1].empty());
+      QCOMPARE(y.layers.size(), x.layers.size());
+      for (size_t l = 0; l < x.layers.size(); ++l) {
+        QCOMPARE(y.layers[l].otCost, x.layers[l].otCost);
+        QVERIFY(y.layers[l].plan == x.layers[l].plan);
+      }
+      QVERIFY(x.summary.weights == y.summary.weights);
+      QVERIFY(x.summary.models == y.summary.models);
+      QCOMPARE(y.summary.options.t, t);
+    }
+  }
+
+  // Three BatchNorm models onto the anchor 2 with weights 1,1,2 and the sequential variant:
+  // every row the engine promises (engine.h), each the evaluation of the model it names.
+  void threeModelRequest() {
+    QTemporaryDir dir;
+    const std::string dataDir = dir.filePath("data").toStdString();
+    writeCifarBinary(dataDir, testing::syntheticDataset(300, 3, 1),
+                     testing::syntheticDataset(100, 3, 2));
+    const std::vector<ModelPtr> m = someModels(dir, "vgg11_bn_half", "cifar10", 3);
+    FusionRequest r;
+    r.models = m;
+    r.anchor = 2;
+    r.weights = {1, 1, 2};
+    r.sequential = true;
+    r.dataset = "cifar10";
+    r.dataDir = dataDir;
+    r.bnBatches = 2;
+    const FusionOutcome out = runFusion(r);
+    std::set<std::string> keys;
+    for (const auto& [k, v] : out.summary.accuracy) keys.insert(k);
+    QVERIFY(keys == (std::set<std::string>{"model_0", "model_1", "model_2", "ensemble", "vanilla",
+                                           "fused", "sequential", "vanilla_bn", "fused_bn",
+                                           "sequential_bn"}));
+    QVERIFY(out.summary.models ==
+            (std::vector<std::string>{m[0]->path, m[1]->path, m[2]->path}));
+    QCOMPARE(out.summary.anchor, 2);
+    QCOMPARE(out.anchor, 2);
+    QVERIFY(out.summary.weights == (std::vector<double>{0.25, 0.25, 0.5}));
+    QCOMPARE(out.summary.options.t, 0.5);
+    QCOMPARE(out.modelLayers.size(), size_t(3));
+    QVERIFY(out.modelLayers[2].empty() && !out.modelLayers[0].empty() && !out.modelLayers[1].empty());
+    QCOMPARE(out.layers.size(), out.modelLayers[0].size());
+    QCOMPARE(out.layers.front().otCost, out.modelLayers[0].front().otCost);
+    QCOMPARE(out.summary.modelPlans.size(), size_t(3));
+    QCOMPARE(out.summary.plans.solved,
+             out.summary.modelPlans[0].solved + out.summary.modelPlans[1].solved);
+    QVERIFY(out.summary.sequentialSeconds > 0);
+    QVERIFY(out.fused && out.fusedBn && out.vanilla && out.sequential && out.sequentialBn);
+    const auto& acc = out.summary.accuracy;
+    const auto& loss = out.summary.loss;
+    for (int i = 0; i < 3; ++i) {
+      const Score s = evaluateModel(m[size_t(i)], "cifar10", dataDir);
+      const std::string key = "model_" + std::to_string(i);
+      QVERIFY2(s.accuracy == acc.at(key) && s.loss == loss.at(key), key.c_str());
+    }
+    const Score en = evaluateEnsembleOf(m, false, "cifar10", dataDir);
+    QVERIFY(en.accuracy == acc.at("ensemble") && en.loss == loss.at("ensemble"));
+    const std::pair<std::string, ModelPtr> rows[] = {{"fused", out.fused},
+                                                     {"fused_bn", out.fusedBn},
+                                                     {"vanilla", out.vanilla},
+                                                     {"sequential", out.sequential},
+                                                     {"sequential_bn", out.sequentialBn}};
+    for (const auto& [key, model] : rows) {
+      if (key == "vanilla") continue;  // out.vanilla is the model before re-estimation; below
+      const Score s = evaluateModel(model, "cifar10", dataDir);
+      QVERIFY2(s.accuracy == acc.at(key) && s.loss == loss.at(key), key.c_str());
+    }
+    const Score v = evaluateModel(out.vanilla, "cifar10", dataDir);
+    QVERIFY(v.accuracy == acc.at("vanilla") && v.loss == loss.at("vanilla"));
+    QVERIFY(loss.at("sequential") != loss.at("fused"));  // two different models
+    // The sequential model is what an export of "sequential" writes.
+    const std::string path = dir.filePath("seq.pt").toStdString();
+    QCOMPARE(saveFusedModel(out, "sequential", path), std::string("sequential"));
+    ModelPtr saved = loadModel(path);
+    QCOMPARE(saved->metadata.at("anchor"), std::string("2"));
+    QCOMPARE(saved->metadata.at("weights"), std::string("0.25,0.25,0.5"));
+    QVERIFY(evaluateModel(saved, "cifar10", dataDir).loss == loss.at("sequential"));
+
+    // Bad requests are refused before any work, naming the problem.
+    FusionRequest bad = r;
+    bad.anchor = 3;
+    QVERIFY_THROWS_EXCEPTION(Error, runFusion(bad));
+    bad = r;
+    bad.weights = {1, 2};
+    QVERIFY_THROWS_EXCEPTION(Error, runFusion(bad));
+    bad = r;
+    bad.weights = {1, -1, 1};
+    QVERIFY_THROWS_EXCEPTION(Error, runFusion(bad));
+    bad = r;
+    bad.models.push_back(someModels(dir, "mlp:16,cifar", "cifar10", 1).front());
+    try {
+      runFusion(bad);
+      QFAIL("a model of another architecture was fused");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("model 3") != std::string::npos, e.what());
+    }
+  }
+
+  // growthCurve: n = 1 is the anchor alone; the ensemble series is evaluateEnsembleOf of the
+  // anchor and the first n - 1 others; the fused series is runFusion of those n.
+  void growthCurveAgainstTheEnsemble() {
+    QTemporaryDir dir;
+    const std::string dataDir = dir.filePath("data").toStdString();
+    writeCifarBinary(dataDir, testing::syntheticDataset(100, 3, 1),
+                     testing::syntheticDataset(120, 3, 2));
+    const std::vector<ModelPtr> m = someModels(dir, "mlp:24-16,cifar", "cifar10", 4);
+    FusionRequest r;
+    r.models = m;
+    r.anchor = 2;
+    r.dataset = "cifar10";
+    r.dataDir = dataDir;
+    std::map<std::string, std::vector<CurvePoint>> series;
+    std::vector<std::string> order;
+    growthCurve(r, [&](const std::string& name, const CurvePoint& p) {
+      series[name].push_back(p);
+      order.push_back(name);
+    });
+    QCOMPARE(series.size(), size_t(2));  // no BatchNorm: no fused_bn series
+    QCOMPARE(series["fused"].size(), size_t(4));
+    QCOMPARE(series["ensemble"].size(), size_t(4));
+    QCOMPARE(order.front(), std::string("fused"));
+    const std::vector<ModelPtr> byOrder = {m[2], m[0], m[1], m[3]};
+    const Score anchor = evaluateModel(m[2], "cifar10", dataDir);
+    QCOMPARE(series["fused"][0].x, 1.0);
+    QVERIFY(series["fused"][0].accuracy == anchor.accuracy && series["fused"][0].loss == anchor.loss);
+    QCOMPARE(series["ensemble"][0].accuracy, anchor.accuracy);
+    for (size_t k = 1; k <= 4; ++k) {
+      const CurvePoint& e = series["ensemble"][k - 1];
+      QCOMPARE(e.x, double(k));
+      const std::vector<ModelPtr> first(byOrder.begin(), byOrder.begin() + long(k));
+      const Score s = evaluateEnsembleOf(first, false, "cifar10", dataDir);
+      QVERIFY2(e.accuracy == s.accuracy && e.loss == s.loss, std::to_string(k).c_str());
+      if (k < 2) continue;
+      FusionRequest sub = r;
+      sub.models = first;
+      sub.anchor = 0;
+      const FusionOutcome f = runFusion(sub);
+      const CurvePoint& p = series["fused"][k - 1];
+      QCOMPARE(p.x, double(k));
+      QVERIFY2(p.accuracy == f.summary.accuracy.at("fused") && p.loss == f.summary.loss.at("fused"),
+               std::to_string(k).c_str());
+      QCOMPARE(p.layersAtIterationLimit, 0);
+    }
+    // Fusing more models changes the fused model: the points are not all the anchor's.
+    QVERIFY(series["fused"][3].loss != series["fused"][0].loss);
+    r.anchor = 4;
+    QVERIFY_THROWS_EXCEPTION(Error, growthCurve(r, [](const std::string&, const CurvePoint&) {}));
   }
 };
 

@@ -12,6 +12,7 @@
 #include "otfuse/data/dataset.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
+#include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
@@ -153,8 +154,103 @@ Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMe
   return {r.accuracy, r.loss};
 }
 
+namespace {
+
+// The models of an N-model request, checked: at least two, the anchor in range, every model
+// fusable onto the anchor (the message names the model by index and file).
+std::vector<Model> requestModels(const FusionRequest& r) {
+  const size_t n = r.models.size();
+  if (n < 2) throw Error("N-model fusion needs at least two models, got " + std::to_string(n));
+  if (r.anchor < 0 || r.anchor >= int(n))
+    throw Error("the anchor " + std::to_string(r.anchor) + " is out of range: " +
+                std::to_string(n) + " models (0.." + std::to_string(n - 1) + ")");
+  std::vector<Model> models;
+  for (const auto& m : r.models) models.push_back(modelOf(m));
+  const ModelHandle& anchor = *r.models[size_t(r.anchor)];
+  for (size_t i = 0; i < n; ++i) {
+    if (int(i) == r.anchor) continue;
+    if (std::string why = fusionIncompatibility(models[i], models[size_t(r.anchor)]); !why.empty())
+      throw Error("cannot fuse model " + std::to_string(i) + " (" + r.models[i]->path +
+                  ") onto the anchor, model " + std::to_string(r.anchor) + " (" + anchor.path +
+                  "): " + why);
+  }
+  return models;
+}
+
+FusionOutcome runFusionMany(const FusionRequest& r, const ProgressFn& progress,
+                            const CancelFlag* cancel) {
+  const std::vector<Model> models = requestModels(r);
+  const std::vector<double> weights = normalizedWeights(r.weights, models.size());
+  const Model& anchor = models[size_t(r.anchor)];
+  FusionOutcome out;
+  at::Tensor inputs = activationInputs(r, cancel);
+  MultiFusionResult fused = fuseMany(models, r.anchor, weights, r.options, inputs, progress, cancel);
+  out.modelLayers = std::move(fused.layers);
+  out.modelLayers.resize(models.size());
+  out.anchor = r.anchor;
+  for (size_t i = 0; i < out.modelLayers.size(); ++i)
+    if (int(i) != r.anchor) {
+      out.layers = out.modelLayers[i];
+      break;
+    }
+  out.fused = makeHandle(std::move(fused.fused), "", "fused");
+  if (vanillaIncompatibility(models, r.anchor).empty())
+    out.vanilla = makeHandle(vanillaAverageMany(models, weights, r.anchor), "", "vanilla");
+  std::optional<Model> sequential;
+  double sequentialSeconds = 0;
+  if (r.sequential) {
+    MultiFusionResult seq = fuseSequential(models, r.anchor, weights, r.options, inputs,
+                                           withStage(progress, "sequential fusion"), cancel);
+    sequentialSeconds = seq.seconds;
+    sequential = std::move(seq.fused);
+    out.sequential = makeHandle(*sequential, "", "fused");
+  }
+
+  FusionSummary& s = out.summary;
+  for (const auto& m : r.models) s.models.push_back(m->path);
+  s.architecture = anchor.architecture().name;
+  s.dataset = r.dataset;
+  s.datasetSource = r.datasetSource;
+  s.options = r.options;
+  s.options.t = weights[size_t(r.anchor)];  // "t" is the anchor's weight, as for two models
+  s.samples = inputs.defined() ? int(inputs.size(0)) : 0;
+  s.seed = r.seed;
+  s.fusionSeconds = fused.seconds;
+  s.sequentialSeconds = sequentialSeconds;
+  s.anchor = r.anchor;
+  s.weights = weights;
+  s.plans = planStatusMany(out.modelLayers);
+  for (const auto& layers : out.modelLayers) s.modelPlans.push_back(planStatus(layers));
+  if (r.evaluate) {
+    auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
+    std::shared_ptr<const Dataset> train;
+    TableOneOptions t1;
+    t1.ensembleRule =
+        r.probabilityEnsemble ? EnsembleRule::ProbabilityMean : EnsembleRule::LogSoftmaxMean;
+    t1.bnBatches = r.bnBatches;
+    t1.seed = r.seed;
+    TableOneModels bn = evaluateTableOneMany(
+        models, r.anchor, weights, *out.fused->model, sequential ? &*sequential : nullptr,
+        *test,
+        [&]() -> const Dataset& {
+          if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
+          return *train;
+        },
+        t1, s, progress, cancel);
+    if (bn.fusedBn) {
+      out.fusedBn = makeHandle(std::move(*bn.fusedBn), "", "fused");
+      out.bnBatches = r.bnBatches;
+    }
+    if (bn.sequentialBn) out.sequentialBn = makeHandle(std::move(*bn.sequentialBn), "", "fused");
+  }
+  return out;
+}
+
+}  // namespace
+
 FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
                         const CancelFlag* cancel) {
+  if (r.models.size() >= 2) return runFusionMany(r, progress, cancel);
   const Model& a = modelOf(r.a);
   const Model& b = modelOf(r.b);
   FusionOutcome out;
@@ -175,6 +271,11 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   s.seed = r.seed;
   s.fusionSeconds = fused.seconds;
   s.plans = planStatus(out.layers);
+  s.anchor = 1;
+  s.weights = {1.0 - r.options.t, r.options.t};
+  s.modelPlans = {s.plans, PlanStatus{}};
+  out.modelLayers = {out.layers, {}};
+  out.anchor = 1;
   if (r.evaluate) {
     auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
     std::shared_ptr<const Dataset> train;
@@ -218,8 +319,11 @@ std::string saveFusedModel(const FusionOutcome& outcome, const std::string& whic
     if (!model)
       throw Error("the fused model with re-estimated BatchNorm statistics was not computed "
                   "(models without BatchNorm, or re-estimation turned off)");
+  } else if (which == "sequential" || which == "sequential_bn") {
+    model = which == "sequential" ? outcome.sequential : outcome.sequentialBn;
+    if (!model) throw Error("the sequential fusion (" + which + ") was not computed");
   } else {
-    throw Error("unknown fused model '" + which + "' (fused, fused_bn)");
+    throw Error("unknown fused model '" + which + "' (fused, fused_bn, sequential, sequential_bn)");
   }
   saveCheckpoint(path, modelOf(model).state(),
                  fusedModelMetadata(outcome.summary, which, outcome.bnBatches));
@@ -301,6 +405,68 @@ void epsilonCurve(const FusionRequest& r, double epsFrom, double epsTo, int poin
     opt.epsilon = std::exp(std::log(epsFrom) + f * (std::log(epsTo) - std::log(epsFrom)));
     onPoint("sinkhorn", point(opt.epsilon, {}));
     if (progress) progress({"epsilon sweep", i + 1, points, ""});
+  }
+}
+
+void growthCurve(const FusionRequest& r, const CurvePointFn& onPoint, const ProgressFn& progress,
+                 const CancelFlag* cancel) {
+  const size_t n = r.models.size();
+  if (n < 1) throw Error("the growth curve needs at least one model");
+  if (r.anchor < 0 || r.anchor >= int(n))
+    throw Error("the anchor " + std::to_string(r.anchor) + " is out of range: " +
+                std::to_string(n) + " models");
+  // The anchor first, then the others in order: the n-th point uses the first n of these.
+  std::vector<ModelPtr> order = {r.models[size_t(r.anchor)]};
+  for (size_t i = 0; i < n; ++i)
+    if (int(i) != r.anchor) order.push_back(r.models[i]);
+  std::vector<Model> models;
+  for (const auto& m : order) models.push_back(modelOf(m));
+  for (size_t i = 1; i < n; ++i)
+    if (std::string why = fusionIncompatibility(models[i], models[0]); !why.empty())
+      throw Error("cannot fuse " + order[i]->path + " onto the anchor " + order[0]->path + ": " +
+                  why);
+  auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
+  const at::Tensor inputs = n > 1 ? activationInputs(r, cancel) : at::Tensor();
+  const bool bn = models[0].hasBatchNorm() && r.bnBatches > 0;
+  std::shared_ptr<const Dataset> train;
+  if (bn) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
+  TableOneOptions t1;
+  t1.bnBatches = r.bnBatches;
+  t1.seed = r.seed;
+  for (size_t k = 1; k <= n; ++k) {
+    throwIfCancelled(cancel);
+    const std::string stage = "growth curve: " + std::to_string(k) + " of " + std::to_string(n);
+    const std::vector<Model> subset(models.begin(), models.begin() + long(k));
+    CurvePoint fusedPoint{double(k)};
+    std::optional<Model> fused;  // k = 1: the anchor alone
+    if (k > 1) {
+      MultiFusionResult f =
+          fuseMany(subset, 0, {}, r.options, inputs, withStage(progress, stage + ": fusing"), cancel);
+      const PlanStatus st = planStatusMany(f.layers);
+      fusedPoint.layersAtIterationLimit = int(st.atIterationLimit.size());
+      fusedPoint.maxMarginalError = st.maxMarginalError;
+      fused = std::move(f.fused);
+    }
+    const Model& fm = fused ? *fused : models[0];
+    EvalResult e = evaluate(fm, *test, 1000, withStage(progress, stage + ": evaluating"), cancel);
+    fusedPoint.accuracy = e.accuracy;
+    fusedPoint.loss = e.loss;
+    onPoint("fused", fusedPoint);
+    if (bn) {  // BatchNorm models: the fused model with re-estimated statistics too
+      CurvePoint p = fusedPoint;
+      if (fused) {
+        EvalResult eb = evaluate(reestimateBatchNorm(*fused, *train, t1, cancel), *test, 1000,
+                                 {}, cancel);
+        p.accuracy = eb.accuracy;
+        p.loss = eb.loss;
+      }
+      onPoint("fused_bn", p);
+    }
+    const std::vector<ModelPtr> handles(order.begin(), order.begin() + long(k));
+    const Score en = evaluateEnsembleOf(handles, r.probabilityEnsemble, r.dataset, r.dataDir, {},
+                                        cancel);
+    onPoint("ensemble", {double(k), en.accuracy, en.loss});
+    if (progress) progress({"growth curve", static_cast<long long>(k), static_cast<long long>(n), ""});
   }
 }
 

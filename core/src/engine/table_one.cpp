@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "otfuse/error.h"
+#include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
 
 namespace otfuse {
@@ -22,18 +24,41 @@ std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Mode
                                       const std::function<const Dataset&()>& train,
                                       const TableOneOptions& opt, FusionSummary& summary,
                                       const ProgressFn& progress, const CancelFlag* cancel) {
+  // {1 - t, t} as given (not renormalized), so that the vanilla row is vanillaAverage(a, b, t)
+  // to the last bit.
+  return evaluateTableOneMany({a, b}, 1, {1.0 - opt.t, opt.t}, fused, nullptr, test, train, opt,
+                              summary, progress, cancel)
+      .fusedBn;
+}
+
+TableOneModels evaluateTableOneMany(const std::vector<Model>& models, int anchor,
+                                    const std::vector<double>& weights, const Model& fused,
+                                    const Model* sequential, const Dataset& test,
+                                    const std::function<const Dataset&()>& train,
+                                    const TableOneOptions& opt, FusionSummary& summary,
+                                    const ProgressFn& progress, const CancelFlag* cancel) {
+  if (models.size() < 2) throw Error("a Table-1 row needs at least two models");
+  if (anchor < 0 || anchor >= int(models.size()))
+    throw Error("the anchor index " + std::to_string(anchor) + " is out of range");
   auto record = [&](const std::string& key, const EvalResult& r) {
     summary.accuracy[key] = r.accuracy;
     summary.loss[key] = r.loss;
   };
   const int bs = opt.batchSize;
-  record("model_0", evaluate(a, test, bs, withStage(progress, "evaluate model A"), cancel));
-  record("model_1", evaluate(b, test, bs, withStage(progress, "evaluate model B"), cancel));
-  record("ensemble", evaluateEnsemble({a, b}, test, opt.ensembleRule, bs,
+  // Two models anchored on the second are "A" and "B", as in the paper's table.
+  const bool pair = models.size() == 2 && anchor == 1;
+  for (size_t i = 0; i < models.size(); ++i) {
+    const std::string stage =
+        pair ? std::string("evaluate model ") + (i == 0 ? "A" : "B")
+             : "evaluate model " + std::to_string(i) + (int(i) == anchor ? " (anchor)" : "");
+    record("model_" + std::to_string(i),
+           evaluate(models[i], test, bs, withStage(progress, stage), cancel));
+  }
+  record("ensemble", evaluateEnsemble(models, test, opt.ensembleRule, bs,
                                       withStage(progress, "evaluate ensemble"), cancel));
   std::optional<Model> vanilla;  // averaged once; the BatchNorm row re-estimates it in place
-  if (a.architecture().name == b.architecture().name) {
-    vanilla = vanillaAverage(a, b, opt.t);
+  if (vanillaIncompatibility(models, anchor).empty()) {
+    vanilla = vanillaAverageMany(models, weights, anchor);
     record("vanilla", evaluate(*vanilla, test, bs,
                                withStage(progress, "evaluate vanilla average"), cancel));
   }
@@ -41,18 +66,28 @@ std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Mode
   record("fused", evaluate(fused, test, bs, withStage(progress, "evaluate OT fusion"), cancel));
   summary.evaluationSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (sequential)
+    record("sequential", evaluate(*sequential, test, bs,
+                                  withStage(progress, "evaluate sequential fusion"), cancel));
 
-  if (!fused.hasBatchNorm() || opt.bnBatches <= 0 || !train) return std::nullopt;
+  TableOneModels out;
+  if (!fused.hasBatchNorm() || opt.bnBatches <= 0 || !train) return out;
   const Dataset& trainSet = train();
-  Model recalibrated = reestimateBatchNorm(fused, trainSet, opt, cancel);
-  record("fused_bn", evaluate(recalibrated, test, bs,
+  out.fusedBn = reestimateBatchNorm(fused, trainSet, opt, cancel);
+  record("fused_bn", evaluate(*out.fusedBn, test, bs,
                               withStage(progress, "evaluate OT fusion + BN re-estimation"), cancel));
   if (vanilla) {
     recalibrateBatchNorm(*vanilla, trainSet, opt.bnBatches, 128, opt.seed, cancel);
     record("vanilla_bn", evaluate(*vanilla, test, bs,
                                   withStage(progress, "evaluate vanilla + BN re-estimation"), cancel));
   }
-  return recalibrated;
+  if (sequential) {
+    out.sequentialBn = reestimateBatchNorm(*sequential, trainSet, opt, cancel);
+    record("sequential_bn",
+           evaluate(*out.sequentialBn, test, bs,
+                    withStage(progress, "evaluate sequential fusion + BN re-estimation"), cancel));
+  }
+  return out;
 }
 
 std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& s,
@@ -67,13 +102,15 @@ std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& s,
   };
   std::map<std::string, std::string> md;
   md["fusion_model"] = which;
-  if (which == "fused_bn") {
+  const bool seq = which == "sequential" || which == "sequential_bn";
+  const std::string what = seq ? "sequential OT fusion (two models at a time)" : "OT fusion";
+  if (which == "fused_bn" || which == "sequential_bn") {
     md["fusion_model_description"] =
-        "OT fusion, BatchNorm statistics re-estimated on " + std::to_string(bnBatches) +
+        what + ", BatchNorm statistics re-estimated on " + std::to_string(bnBatches) +
         " batches of 128 training images (seed " + std::to_string(s.seed) + ")";
     md["bn_batches"] = std::to_string(bnBatches);
   } else {
-    md["fusion_model_description"] = "OT fusion as averaged (no re-estimation)";
+    md["fusion_model_description"] = what + " as averaged (no re-estimation)";
   }
   if (auto it = s.accuracy.find(which); it != s.accuracy.end()) {
     md["test_accuracy"] = full(it->second);
@@ -81,7 +118,20 @@ std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& s,
   }
   if (!s.dataset.empty()) md["dataset"] = s.dataset;
   md["arch"] = s.architecture;
-  if (s.models.size() == 2) md["fused_from"] = s.models[0] + " (A, aligned) onto " + s.models[1] + " (B, anchor)";
+  if (s.models.size() == 2 && s.anchor == 1) {
+    md["fused_from"] = s.models[0] + " (A, aligned) onto " + s.models[1] + " (B, anchor)";
+  } else if (s.models.size() >= 2 && s.anchor >= 0 && s.anchor < int(s.models.size())) {
+    std::string from;
+    for (size_t i = 0; i < s.models.size(); ++i)
+      if (int(i) != s.anchor) from += (from.empty() ? "" : ", ") + s.models[i];
+    md["fused_from"] = from + " (aligned) onto " + s.models[size_t(s.anchor)] + " (anchor)";
+  }
+  md["anchor"] = std::to_string(s.anchor);
+  if (!s.weights.empty()) {
+    std::string w;
+    for (double x : s.weights) w += (w.empty() ? "" : ",") + full(x);
+    md["weights"] = w;
+  }
   md["mode"] = toString(s.options.mode);
   md["solver"] = toString(s.options.solver);
   md["t"] = full(s.options.t);

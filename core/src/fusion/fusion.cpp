@@ -154,6 +154,8 @@ PlanStatus planStatus(const std::vector<LayerResult>& layers) {
   PlanStatus s;
   for (const auto& r : layers) {
     if (r.identity || r.reused || r.plan.size() == 0) continue;
+    // A stream's one plan (SummedCost) is shown at each of its sources: count it once.
+    if (r.sharedPlan && !r.mapFrom.empty() && r.name != r.mapFrom.back()) continue;
     ++s.solved;
     s.maxMarginalError = std::max(s.maxMarginalError, r.marginalError);
     if (r.status == ot::Status::IterationLimit) s.atIterationLimit.push_back(r.name);
@@ -246,6 +248,441 @@ std::string toString(MarginalKind m) {
   return m == MarginalKind::Uniform ? "uniform" : m == MarginalKind::ImportanceL1 ? "l1" : "l2";
 }
 
+StreamMap parseStreamMap(const std::string& s) {
+  if (s == "first" || s == "first-writer") return StreamMap::FirstWriter;
+  if (s == "average" || s == "avg") return StreamMap::Average;
+  if (s == "summed" || s == "summed-cost") return StreamMap::SummedCost;
+  throw Error("unknown stream map '" + s + "' (first, average, summed)");
+}
+std::string toString(StreamMap m) {
+  return m == StreamMap::FirstWriter ? "first" : m == StreamMap::Average ? "average" : "summed";
+}
+
+namespace {
+
+// --- The order of alignment (one schedule per fusion, the same for every model) ---
+//
+// A step gives the outputs of one or more layers their map:
+//  - a layer that is the only writer of its neuron group, and the output layer: a step of its
+//    own, solved from the layer's own cost;
+//  - a residual stream (a group written by several layers, models/model.h): its one map is
+//    made from its *sources*, in one step that holds all of them and comes at the last of them;
+//    every other writer of the stream is a step of its own that reuses the map.
+// The sources of a stream (FusionOptions::streamMap):
+//  - FirstWriter: the first writer in forward order;
+//  - Average, SummedCost: every writer that comes before the first layer reading the stream.
+//    Those are exactly the writers whose inputs can be aligned before the stream's map is
+//    needed: a later writer reads (through its block's inner layers) the stream itself, so its
+//    cost would depend on the map being solved. In a CIFAR ResNet that is, for the stem's
+//    stream, conv1 alone (the identity-skip blocks of layer1 write it after layer1.0.conv1 has
+//    read it), and for the stream of every later stage, the first block's conv2 (main path)
+//    and its 1x1 shortcut convolution; the other blocks' conv2 reuse the map.
+// Every step's inputs are aligned when it runs: a source's input group is read by the source,
+// so that group's map was made before its first reader, hence before this step.
+struct Step {
+  std::vector<size_t> layers;  // forward order
+  bool solve = true;           // false: reuse the map of the group (a later stream writer)
+};
+
+struct Schedule {
+  std::vector<Step> steps;  // in the order of their last layer
+  std::vector<int> stream;  // per layer: its group when the group has several writers, else -1
+  std::vector<std::vector<std::string>> writers;  // per group: its writers' names
+  std::vector<std::vector<std::string>> sources;  // per group: the writers making its map
+};
+
+Schedule makeSchedule(const Architecture& arch, StreamMap how) {
+  const auto& layers = arch.layers;
+  const size_t count = layers.size();
+  Schedule s;
+  s.stream.assign(count, -1);
+  s.writers.resize(arch.numGroups);
+  s.sources.resize(arch.numGroups);
+  std::vector<std::vector<size_t>> writers(arch.numGroups);
+  std::vector<size_t> firstReader(arch.numGroups, count);
+  for (size_t li = 0; li < count; ++li) {
+    const LayerInfo& l = layers[li];
+    if (l.outGroup >= 0) writers.at(l.outGroup).push_back(li);
+    if (l.inGroup >= 0) firstReader.at(l.inGroup) = std::min(firstReader.at(l.inGroup), li);
+  }
+  std::vector<std::pair<size_t, Step>> steps;  // (its last layer, step)
+  for (int g = 0; g < arch.numGroups; ++g) {
+    const auto& w = writers[g];
+    if (w.empty()) continue;
+    if (firstReader[g] < count && w.front() >= firstReader[g])
+      throw Error(arch.name + ": layer " + layers[firstReader[g]].name + " reads neuron group " +
+                  std::to_string(g) + " before any layer writes it");
+    std::vector<size_t> src;
+    if (w.size() == 1 || how == StreamMap::FirstWriter) {
+      src = {w.front()};
+    } else {
+      for (size_t li : w)
+        if (li < firstReader[g]) src.push_back(li);
+    }
+    steps.emplace_back(src.back(), Step{src, true});
+    for (size_t li : w) {
+      s.writers[g].push_back(layers[li].name);
+      if (w.size() > 1) s.stream[li] = g;
+      if (std::find(src.begin(), src.end(), li) == src.end()) steps.emplace_back(li, Step{{li}, false});
+    }
+    for (size_t li : src) s.sources[g].push_back(layers[li].name);
+  }
+  for (size_t li = 0; li < count; ++li)
+    if (layers[li].outGroup < 0) steps.emplace_back(li, Step{{li}, true});
+  std::sort(steps.begin(), steps.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& step : steps) s.steps.push_back(std::move(step.second));
+  return s;
+}
+
+// Solves the plan of r.cost with marginals r.mu, r.nu and fills plan, status and the corrected
+// map T~ = T diag(1/nu).
+void solvePlan(LayerResult& r, const FusionOptions& opt, const CancelFlag* cancel,
+               const std::string& where) {
+  ot::Result sol;
+  if (opt.solver == Solver::Exact) {
+    ot::ExactOptions eo;
+    eo.cancel = cancel;  // a large layer stops mid-solve, not only between layers
+    sol = ot::exact(r.mu, r.nu, r.cost, eo);
+  } else {
+    ot::SinkhornOptions so;
+    so.epsilon = opt.epsilon;
+    so.tolerance = opt.sinkhornTolerance;
+    so.maxIterations = opt.sinkhornMaxIterations;
+    so.cancel = cancel;
+    sol = ot::sinkhorn(r.mu, r.nu, r.cost, so);
+  }
+  if (sol.status == ot::Status::InvalidInput || sol.status == ot::Status::Infeasible)
+    throw Error("optimal transport failed at layer " + where + ": " + sol.message);
+  r.status = sol.status;
+  r.iterations = sol.iterations;
+  r.marginalError = sol.marginalError;
+  r.plan = std::move(sol.plan);
+  // Correction T~ = T diag(1/nu), with nu measured on the plan (the authors' "proper
+  // marginals"): the same as the target nu for exact plans (to rounding), and it keeps every
+  // column of T~ a convex combination for a Sinkhorn plan that did not converge.
+  const ot::Vector received = r.plan.colwise().sum().transpose();
+  if (!(received.minCoeff() > 0))
+    throw Error("optimal transport at layer " + where +
+                " gave a neuron of B no mass; cannot average into it");
+  r.corrected = r.plan * received.cwiseInverse().asDiagonal();
+}
+
+// One layer of a model on the anchor's neurons (double): T~^T W^ and the per-neuron vectors.
+struct Aligned {
+  at::Tensor weight, bias;
+  std::vector<at::Tensor> perNeuron;
+};
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " + ") + n;
+  return out;
+}
+
+// Aligns model `a` onto the anchor `b` step by step (see Schedule), each layer with its own
+// plan and its input axis re-indexed with a's own previous maps. For every layer, in the
+// schedule's order: report(layer) before its step, then emit(layer, Aligned) and
+// record(layer, LayerResult). actsA / actsB: pre-activations per layer (activations mode).
+template <class Report, class Emit, class Record>
+void alignOnto(const Model& a, const Model& b, const std::vector<at::Tensor>& actsA,
+               const std::vector<at::Tensor>& actsB, const Schedule& schedule,
+               const FusionOptions& opt, const CancelFlag* cancel, const Report& report,
+               const Emit& emit, const Record& record) {
+  const auto& layers = b.architecture().layers;
+  const auto& layersA = a.architecture().layers;
+  std::vector<NeuronMap> maps(b.architecture().numGroups);
+  for (const Step& step : schedule.steps) {
+    throwIfCancelled(cancel);
+    const auto stepStart = std::chrono::steady_clock::now();
+    const size_t n = step.layers.size();
+    std::vector<at::Tensor> wA(n), bA(n);
+    std::vector<std::string> names;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t li = step.layers[k];
+      report(li);
+      const LayerInfo& l = layers[li];
+      const LayerInfo& la = layersA[li];
+      names.push_back(l.name);
+      wA[k] = a.state().at(la.weight).to(at::kDouble);
+      if (l.inGroup >= 0) wA[k] = alignInput(wA[k], maps[l.inGroup], l);
+      if (!la.bias.empty()) bA[k] = a.state().at(la.bias).to(at::kDouble);
+    }
+    const int group = layers[step.layers.front()].outGroup;
+    const bool output = group < 0;
+    std::vector<LayerResult> rs(n);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t li = step.layers[k];
+      rs[k].name = layers[li].name;
+      rs[k].outGroup = group;
+      if (!output && schedule.stream[li] >= 0) {
+        rs[k].stream = group;
+        rs[k].streamWriters = schedule.writers[group];
+        rs[k].mapFrom = schedule.sources[group];
+      }
+    }
+    // Ground-cost points of the step's k-th layer: rows [W^ | b] or pre-activations.
+    auto points = [&](size_t k, bool ofA) {
+      const size_t li = step.layers[k];
+      const LayerInfo& l = ofA ? layersA[li] : layers[li];
+      if (opt.mode == AlignMode::Activations) return neuronRows(ofA ? actsA[li] : actsB[li]);
+      at::Tensor w = ofA ? wA[k] : b.state().at(l.weight).to(at::kDouble);
+      at::Tensor x = w.reshape({w.size(0), -1});
+      if (!l.bias.empty()) {
+        at::Tensor bias = ofA ? bA[k] : b.state().at(l.bias).to(at::kDouble);
+        x = at::cat({x, bias.unsqueeze(1)}, 1);
+      }
+      return x;
+    };
+    // Importance marginals of the neurons the step's layers `ks` write (their raw incoming
+    // weights side by side).
+    auto masses = [&](const std::vector<size_t>& ks, bool ofA) {
+      const auto& ls = ofA ? layersA : layers;
+      const Model& m = ofA ? a : b;
+      if (ks.size() == 1) return marginal(opt.marginals, m.state().at(ls[step.layers[ks[0]]].weight), output);
+      std::vector<at::Tensor> rows;
+      for (size_t k : ks) {
+        const at::Tensor& w = m.state().at(ls[step.layers[k]].weight);
+        rows.push_back(w.reshape({w.size(0), -1}));
+      }
+      return marginal(opt.marginals, at::cat(rows, 1), output);
+    };
+    NeuronMap map;
+    if (output && !opt.otOutputLayer) {
+      LayerResult& r = rs[0];
+      const int64_t nOut = layers[step.layers[0]].outFeatures;
+      r.identity = true;
+      r.plan = ot::Matrix::Identity(nOut, nOut) / double(nOut);
+      r.corrected = ot::Matrix::Identity(nOut, nOut);
+      r.mu = r.nu = ot::uniform(int(nOut));
+      r.cost = ot::Matrix::Zero(nOut, nOut);
+      map = identityMap(nOut);
+    } else if (!step.solve) {
+      rs[0].reused = true;
+      map = maps[group];
+      rs[0].corrected = toEigen(map.dense);
+    } else if (n == 1 || opt.streamMap != StreamMap::Average) {
+      // One plan: the layer's own cost, or the stream's (SummedCost): in weights mode the sum
+      // of the sources' ground costs, in activations mode the ground cost of the stream's
+      // activations, i.e. the sum of the sources' pre-activations (the stream before the ReLU
+      // that follows the residual addition).
+      LayerResult& r = rs.back();
+      std::vector<size_t> all(n);
+      for (size_t k = 0; k < n; ++k) all[k] = k;
+      if (opt.mode == AlignMode::Activations) {
+        at::Tensor xa = points(0, true), xb = points(0, false);
+        for (size_t k = 1; k < n; ++k) {
+          at::Tensor ya = points(k, true), yb = points(k, false);
+          if (ya.sizes() != xa.sizes() || yb.sizes() != xb.sizes())
+            throw Error("the writers " + joinNames(names) +
+                        " of one residual stream give activations of different shapes");
+          xa = xa + ya;
+          xb = xb + yb;
+        }
+        r.cost = ot::groundCost(toEigen(xa), toEigen(xb), opt.metric);
+      } else {
+        r.cost = ot::groundCost(toEigen(points(0, true)), toEigen(points(0, false)), opt.metric);
+        for (size_t k = 1; k < n; ++k)
+          r.cost += ot::groundCost(toEigen(points(k, true)), toEigen(points(k, false)), opt.metric);
+      }
+      ot::normalizeCost(r.cost, opt.normalization);
+      r.mu = masses(all, true);
+      r.nu = masses(all, false);
+      solvePlan(r, opt, cancel, joinNames(names));
+      map = makeMap(r.corrected);
+      for (size_t k = 0; k + 1 < n; ++k) {
+        LayerResult& o = rs[k];
+        o.cost = r.cost;
+        o.plan = r.plan;
+        o.corrected = r.corrected;
+        o.mu = r.mu;
+        o.nu = r.nu;
+        o.status = r.status;
+        o.iterations = r.iterations;
+        o.marginalError = r.marginalError;
+      }
+      if (n > 1)
+        for (auto& o : rs) o.sharedPlan = true;
+    } else {
+      // Average: every source's own plan; the stream's map is the mean of their maps T~ (each
+      // column still sums to 1).
+      ot::Matrix mean;
+      for (size_t k = 0; k < n; ++k) {
+        LayerResult& r = rs[k];
+        r.cost = ot::groundCost(toEigen(points(k, true)), toEigen(points(k, false)), opt.metric);
+        ot::normalizeCost(r.cost, opt.normalization);
+        r.mu = masses({k}, true);
+        r.nu = masses({k}, false);
+        solvePlan(r, opt, cancel, names[k]);
+        if (k == 0)
+          mean = r.corrected;
+        else
+          mean += r.corrected;
+      }
+      mean /= double(n);
+      for (auto& r : rs) r.corrected = mean;  // the map applied to every writer
+      map = makeMap(mean);
+    }
+    if (!output) maps[group] = map;
+    for (auto& r : rs)
+      if (r.plan.size() > 0) planStatistics(r);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t li = step.layers[k];
+      const LayerInfo& la = layersA[li];
+      Aligned x;
+      x.weight = alignOutput(wA[k], map);
+      wA[k] = at::Tensor();
+      if (bA[k].defined()) x.bias = alignOutput(bA[k], map);
+      for (const auto& key : la.perNeuron)
+        x.perNeuron.push_back(alignOutput(a.state().at(key).to(at::kDouble), map));
+      emit(li, std::move(x));
+    }
+    const double seconds = secondsSince(stepStart) / double(n);
+    for (size_t k = 0; k < n; ++k) {
+      rs[k].seconds = seconds;
+      record(step.layers[k], std::move(rs[k]));
+    }
+  }
+}
+
+// acc <- acc + w x (or w x for the first term), in double: for two models this is exactly
+// (1 - t) T~^T W^_A + t W_B, the order and precision of the two-model blend.
+void accumulate(at::Tensor& acc, double w, const at::Tensor& x) {
+  acc = acc.defined() ? acc + w * x : w * x;
+}
+
+struct Accumulator {
+  at::Tensor weight, bias;
+  std::vector<at::Tensor> perNeuron;
+};
+
+// The shared N-model path: `weights` already checked and normalized. Models are taken in
+// index order; each non-anchor model is aligned onto the anchor and added into the running
+// weighted sum as soon as one of its layers is aligned (then dropped), the anchor's own
+// tensors when its turn comes. Only the sum (one model's size, in double), the maps of the
+// model being aligned and the LayerResults are kept.
+struct CoreResult {
+  StateDict fused;
+  std::vector<std::vector<LayerResult>> layers;
+};
+
+CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vector<double>& weights,
+                    const FusionOptions& opt, const at::Tensor& samples,
+                    const ProgressFn& progress, const CancelFlag* cancel) {
+  at::NoGradGuard noGrad;
+  const Model& b = models[anchor];
+  const Architecture& arch = b.architecture();
+  const auto& layers = arch.layers;
+  const size_t count = layers.size();
+  const int n = int(models.size());
+  const Schedule schedule = makeSchedule(arch, opt.streamMap);
+
+  std::vector<at::Tensor> actsB;
+  if (opt.mode == AlignMode::Activations) {
+    if (!samples.defined() || samples.size(0) < 1)
+      throw Error("activations mode needs input samples (none were given)");
+    if (progress) progress({"activations", 0, n, ""});
+    b.forward(samples, &actsB);
+    throwIfCancelled(cancel);
+  }
+
+  CoreResult out;
+  out.layers.resize(n);
+  std::vector<Accumulator> acc(count);
+  const long long total = static_cast<long long>(count) * (n - 1);
+  long long done = 0;
+  for (int i = 0; i < n; ++i) {
+    const double w = weights[i];
+    if (i == anchor) {
+      for (size_t li = 0; li < count; ++li) {
+        const LayerInfo& l = layers[li];
+        accumulate(acc[li].weight, w, b.state().at(l.weight).to(at::kDouble));
+        if (!l.bias.empty()) accumulate(acc[li].bias, w, b.state().at(l.bias).to(at::kDouble));
+        acc[li].perNeuron.resize(l.perNeuron.size());
+        for (size_t k = 0; k < l.perNeuron.size(); ++k)
+          accumulate(acc[li].perNeuron[k], w, b.state().at(l.perNeuron[k]).to(at::kDouble));
+      }
+      continue;
+    }
+    const Model& a = models[i];
+    std::vector<at::Tensor> actsA;
+    if (opt.mode == AlignMode::Activations) {
+      if (progress) progress({"activations", i + 1, n, "model " + std::to_string(i)});
+      a.forward(samples, &actsA);
+      throwIfCancelled(cancel);
+    }
+    std::vector<LayerResult>& results = out.layers[i];
+    results.resize(count);
+    const std::string who =
+        n == 2 ? std::string() : "model " + std::to_string(i) + " onto model " + std::to_string(anchor);
+    alignOnto(
+        a, b, actsA, actsB, schedule, opt, cancel,
+        [&](size_t li) {
+          if (progress) progress({"align " + layers[li].name, done, total, who});
+          ++done;
+        },
+        [&](size_t li, Aligned&& x) {
+          accumulate(acc[li].weight, w, x.weight);
+          if (x.bias.defined()) accumulate(acc[li].bias, w, x.bias);
+          acc[li].perNeuron.resize(x.perNeuron.size());
+          for (size_t k = 0; k < x.perNeuron.size(); ++k)
+            accumulate(acc[li].perNeuron[k], w, x.perNeuron[k]);
+        },
+        [&](size_t li, LayerResult&& r) { results[li] = std::move(r); });
+  }
+  if (progress) progress({"align", total, total, ""});
+  out.fused = b.state().clone();
+  for (size_t li = 0; li < count; ++li) {
+    const LayerInfo& l = layers[li];
+    out.fused.set(l.weight, acc[li].weight.to(at::kFloat).contiguous());
+    acc[li].weight = at::Tensor();
+    if (!l.bias.empty()) out.fused.set(l.bias, acc[li].bias.to(at::kFloat).contiguous());
+    for (size_t k = 0; k < l.perNeuron.size(); ++k)
+      out.fused.set(l.perNeuron[k], acc[li].perNeuron[k].to(at::kFloat).contiguous());
+  }
+  return out;
+}
+
+// Checks fuseMany's arguments; returns the normalized weights.
+std::vector<double> checkedWeights(const std::vector<Model>& models, int anchor,
+                                   const std::vector<double>& weights) {
+  const int n = int(models.size());
+  if (n < 2)
+    throw Error("N-model fusion needs at least two models (got " + std::to_string(n) + ")");
+  if (anchor < 0 || anchor >= n)
+    throw Error("the anchor is model " + std::to_string(anchor) + ", but there are " +
+                std::to_string(n) + " models (0.." + std::to_string(n - 1) + ")");
+  for (int i = 0; i < n; ++i) {
+    if (i == anchor) continue;
+    if (std::string why = fusionIncompatibility(models[i], models[anchor]); !why.empty())
+      throw Error("cannot fuse model " + std::to_string(i) + " onto the anchor, model " +
+                  std::to_string(anchor) + " (A = model " + std::to_string(i) +
+                  ", B = the anchor): " + why);
+  }
+  if (weights.empty()) return std::vector<double>(n, 1.0 / n);
+  if (int(weights.size()) != n)
+    throw Error("got " + std::to_string(weights.size()) + " weights for " + std::to_string(n) +
+                " models (one per model, or none for 1/N each)");
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(weights[i]) || weights[i] < 0) {
+      char v[32];
+      std::snprintf(v, sizeof v, "%g", weights[i]);
+      throw Error("the weight of model " + std::to_string(i) + " is " + v +
+                  " (weights must be finite and non-negative)");
+    }
+    sum += weights[i];
+  }
+  if (!(sum > 0) || !std::isfinite(sum))
+    throw Error("the model weights sum to " + std::to_string(sum) + "; at least one must be positive");
+  std::vector<double> out = weights;
+  if (sum != 1.0)
+    for (double& w : out) w /= sum;
+  return out;
+}
+
+}  // namespace
+
 FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
                   const at::Tensor& samples, const ProgressFn& progress,
                   const CancelFlag* cancel) {
@@ -253,120 +690,62 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
   if (std::string why = fusionIncompatibility(a, b); !why.empty())
     throw Error("cannot fuse A onto B: " + why);
   if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
-  at::NoGradGuard noGrad;
-  const Architecture& arch = b.architecture();
-  const auto& layers = arch.layers;
-
-  std::vector<at::Tensor> actsA, actsB;
-  if (opt.mode == AlignMode::Activations) {
-    if (!samples.defined() || samples.size(0) < 1)
-      throw Error("activations mode needs input samples (none were given)");
-    if (progress) progress({"activations", 0, 1, ""});
-    a.forward(samples, &actsA);
-    b.forward(samples, &actsB);
-    throwIfCancelled(cancel);
-  }
-
+  CoreResult core = fuseCore({a, b}, 1, {1.0 - opt.t, opt.t}, opt, samples, progress, cancel);
   FusionResult result;
-  std::vector<NeuronMap> maps(arch.numGroups);
-  StateDict fused = b.state().clone();
-  const double t = opt.t;
+  result.layers = std::move(core.layers[0]);
+  result.fused = Model(b.architecture(), std::move(core.fused));
+  result.seconds = secondsSince(start);
+  return result;
+}
 
-  for (size_t li = 0; li < layers.size(); ++li) {
-    throwIfCancelled(cancel);
-    const auto layerStart = std::chrono::steady_clock::now();
-    const LayerInfo& l = layers[li];
-    const LayerInfo& la = a.architecture().layers[li];
-    if (progress) progress({"align " + l.name, static_cast<long long>(li), static_cast<long long>(layers.size()), ""});
+MultiFusionResult fuseMany(const std::vector<Model>& models, int anchor,
+                           const std::vector<double>& weights, const FusionOptions& options,
+                           const at::Tensor& samples, const ProgressFn& progress,
+                           const CancelFlag* cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  MultiFusionResult result;
+  result.weights = checkedWeights(models, anchor, weights);
+  result.anchor = anchor;
+  CoreResult core = fuseCore(models, anchor, result.weights, options, samples, progress, cancel);
+  result.layers = std::move(core.layers);
+  result.fused = Model(models[anchor].architecture(), std::move(core.fused));
+  result.seconds = secondsSince(start);
+  return result;
+}
 
-    at::Tensor wA = a.state().at(la.weight).to(at::kDouble);
-    at::Tensor wB = b.state().at(l.weight).to(at::kDouble);
-    if (l.inGroup >= 0) wA = alignInput(wA, maps[l.inGroup], l);
-    at::Tensor bA = la.bias.empty() ? at::Tensor() : a.state().at(la.bias).to(at::kDouble);
-
-    LayerResult r;
-    r.name = l.name;
-    r.outGroup = l.outGroup;
-    const bool output = l.outGroup < 0;
-    NeuronMap map;
-    if (output && !opt.otOutputLayer) {
-      const int64_t n = l.outFeatures;
-      r.identity = true;
-      r.plan = ot::Matrix::Identity(n, n) / double(n);
-      r.corrected = ot::Matrix::Identity(n, n);
-      r.mu = r.nu = ot::uniform(int(n));
-      r.cost = ot::Matrix::Zero(n, n);
-      map = identityMap(n);
-    } else if (!output && maps[l.outGroup].defined()) {
-      r.reused = true;
-      map = maps[l.outGroup];
-      r.corrected = toEigen(map.dense);
-    } else {
-      at::Tensor xA, xB;
-      if (opt.mode == AlignMode::Weights) {
-        xA = wA.reshape({wA.size(0), -1});
-        xB = wB.reshape({wB.size(0), -1});
-        if (bA.defined()) {
-          xA = at::cat({xA, bA.unsqueeze(1)}, 1);
-          xB = at::cat({xB, b.state().at(l.bias).to(at::kDouble).unsqueeze(1)}, 1);
-        }
-      } else {
-        xA = neuronRows(actsA[li]);
-        xB = neuronRows(actsB[li]);
-      }
-      r.cost = ot::groundCost(toEigen(xA), toEigen(xB), opt.metric);
-      ot::normalizeCost(r.cost, opt.normalization);
-      r.mu = marginal(opt.marginals, a.state().at(la.weight), output);
-      r.nu = marginal(opt.marginals, b.state().at(l.weight), output);
-      ot::Result sol;
-      if (opt.solver == Solver::Exact) {
-        ot::ExactOptions eo;
-        eo.cancel = cancel;  // a large layer stops mid-solve, not only between layers
-        sol = ot::exact(r.mu, r.nu, r.cost, eo);
-      } else {
-        ot::SinkhornOptions so;
-        so.epsilon = opt.epsilon;
-        so.tolerance = opt.sinkhornTolerance;
-        so.maxIterations = opt.sinkhornMaxIterations;
-        so.cancel = cancel;
-        sol = ot::sinkhorn(r.mu, r.nu, r.cost, so);
-      }
-      if (sol.status == ot::Status::InvalidInput || sol.status == ot::Status::Infeasible) {
-        throw Error("optimal transport failed at layer " + l.name + ": " + sol.message);
-      }
-      r.status = sol.status;
-      r.iterations = sol.iterations;
-      r.marginalError = sol.marginalError;
-      r.plan = std::move(sol.plan);
-      // Correction T~ = T diag(1/nu), with nu measured on the plan (the authors' "proper
-      // marginals"): the same as the target nu for exact plans (to rounding), and it keeps
-      // every column of T~ a convex combination for a Sinkhorn plan that did not converge.
-      const ot::Vector received = r.plan.colwise().sum().transpose();
-      if (!(received.minCoeff() > 0))
-        throw Error("optimal transport at layer " + l.name +
-                    " gave a neuron of B no mass; cannot average into it");
-      r.corrected = r.plan * received.cwiseInverse().asDiagonal();
-      map = makeMap(r.corrected);
-      if (!output) maps[l.outGroup] = map;
+MultiFusionResult fuseSequential(const std::vector<Model>& models, int anchor,
+                                 const std::vector<double>& weights, const FusionOptions& options,
+                                 const at::Tensor& samples, const ProgressFn& progress,
+                                 const CancelFlag* cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  MultiFusionResult result;
+  result.weights = checkedWeights(models, anchor, weights);
+  result.anchor = anchor;
+  result.layers.resize(models.size());
+  Model running = models[anchor];
+  double weightSoFar = result.weights[anchor];
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (int(i) == anchor) continue;
+    const double wi = result.weights[i];
+    FusionOptions o = options;
+    // t = weight of the running fusion; both zero (a zero-weight anchor folded with a
+    // zero-weight model): keep the running fusion.
+    o.t = weightSoFar + wi > 0 ? std::min(1.0, weightSoFar / (weightSoFar + wi)) : 1.0;
+    ProgressFn step;
+    if (progress) {
+      const std::string who = "model " + std::to_string(i) + " onto the running fusion";
+      step = [&progress, who](const Progress& p) {
+        Progress q = p;
+        if (q.message.empty()) q.message = who;
+        progress(q);
+      };
     }
-    if (r.plan.size() > 0) planStatistics(r);
-
-    auto blend = [&](const at::Tensor& alignedA, const at::Tensor& fromB) {
-      return ((1.0 - t) * alignedA + t * fromB).to(at::kFloat).contiguous();
-    };
-    fused.set(l.weight, blend(alignOutput(wA, map), wB));
-    if (!l.bias.empty())
-      fused.set(l.bias, blend(alignOutput(bA, map), b.state().at(l.bias).to(at::kDouble)));
-    for (size_t k = 0; k < l.perNeuron.size(); ++k) {
-      at::Tensor vA = a.state().at(la.perNeuron[k]).to(at::kDouble);
-      fused.set(l.perNeuron[k],
-                blend(alignOutput(vA, map), b.state().at(l.perNeuron[k]).to(at::kDouble)));
-    }
-    r.seconds = secondsSince(layerStart);
-    result.layers.push_back(std::move(r));
+    FusionResult r = fuse(models[i], running, o, samples, step, cancel);
+    running = std::move(r.fused);
+    weightSoFar += wi;
+    result.layers[i] = std::move(r.layers);
   }
-  if (progress) progress({"align", static_cast<long long>(layers.size()), static_cast<long long>(layers.size()), ""});
-  result.fused = Model(arch, std::move(fused));
+  result.fused = std::move(running);
   result.seconds = secondsSince(start);
   return result;
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -79,12 +80,68 @@ std::string matrixJson(const ot::Matrix& m) {
 
 }  // namespace
 
+PlanStatus planStatusMany(const std::vector<std::vector<LayerResult>>& layers) {
+  PlanStatus all;
+  const bool prefix = layers.size() > 2;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const PlanStatus st = planStatus(layers[i]);
+    all.solved += st.solved;
+    all.maxMarginalError = std::max(all.maxMarginalError, st.maxMarginalError);
+    for (const std::string& name : st.atIterationLimit)
+      all.atIterationLimit.push_back(prefix ? "model " + std::to_string(i) + " " + name : name);
+  }
+  return all;
+}
+
+namespace {
+
+std::string planStatusJson(const PlanStatus& st, const FusionOptions& opt) {
+  std::ostringstream o;
+  o << "{\"status\": " << quoted(st.ok() ? "ok" : "iteration_limit")
+    << ", \"solved\": " << st.solved << ", \"at_iteration_limit\": [";
+  for (size_t i = 0; i < st.atIterationLimit.size(); ++i)
+    o << (i ? ", " : "") << quoted(st.atIterationLimit[i]);
+  o << "], \"max_marginal_error\": " << number(st.maxMarginalError)
+    << ", \"max_iterations\": " << opt.sinkhornMaxIterations
+    << ", \"text\": " << quoted(st.text(opt)) << "}";
+  return o.str();
+}
+
+std::string layersJson(const std::vector<LayerResult>& layers, bool includeMatrices,
+                       const std::string& indent) {
+  std::ostringstream o;
+  o << "[";
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerResult& r = layers[i];
+    o << (i ? "," : "") << "\n" << indent << " {\"name\": " << quoted(r.name) << ", \"rows\": "
+      << r.corrected.rows() << ", \"cols\": " << r.corrected.cols()
+      << ", \"identity\": " << (r.identity ? "true" : "false")
+      << ", \"reused\": " << (r.reused ? "true" : "false")
+      << ", \"status\": " << quoted(ot::toString(r.status)) << ", \"iterations\": " << r.iterations
+      << ", \"marginal_error\": " << number(r.marginalError)
+      << ", \"ot_cost\": " << number(r.otCost) << ", \"entropy\": " << number(r.entropy)
+      << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << shortNumber(r.seconds);
+    if (includeMatrices && r.plan.size() > 0) {
+      o << ",\n    \"mu\": " << vectorJson(r.mu) << ",\n    \"nu\": " << vectorJson(r.nu)
+        << ",\n    \"cost\": " << matrixJson(r.cost) << ",\n    \"plan\": " << matrixJson(r.plan);
+    }
+    o << "}";
+  }
+  o << (layers.empty() ? "]" : "\n" + indent + "]");
+  return o.str();
+}
+
+}  // namespace
+
 std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* layers,
-                       bool includeMatrices) {
+                       bool includeMatrices,
+                       const std::vector<std::vector<LayerResult>>* modelLayers) {
   std::ostringstream o;
   const FusionOptions& opt = s.options;
   o << "{\n  \"summary\": {\"models\": [";
   for (size_t i = 0; i < s.models.size(); ++i) o << (i ? ", " : "") << quoted(s.models[i]);
+  o << "], \"anchor\": " << s.anchor << ", \"weights\": [";
+  for (size_t i = 0; i < s.weights.size(); ++i) o << (i ? ", " : "") << number(s.weights[i]);
   o << "], \"architecture\": " << quoted(s.architecture) << ", \"dataset\": " << quoted(s.dataset)
     << ", \"dataset_source\": " << quoted(s.datasetSource)
     << ", \"mode\": " << quoted(toString(opt.mode)) << ", \"solver\": " << quoted(toString(opt.solver))
@@ -92,36 +149,27 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
     << ", \"normalization\": " << quoted(ot::toString(opt.normalization))
     << ", \"marginals\": " << quoted(toString(opt.marginals)) << ", \"t\": " << number(opt.t)
     << ", \"ot_output_layer\": " << (opt.otOutputLayer ? "true" : "false")
+    << ", \"stream_map\": " << quoted(toString(opt.streamMap))
     << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed << "},\n";
-  o << "  \"plans\": {\"status\": " << quoted(s.plans.ok() ? "ok" : "iteration_limit")
-    << ", \"solved\": " << s.plans.solved << ", \"at_iteration_limit\": [";
-  for (size_t i = 0; i < s.plans.atIterationLimit.size(); ++i)
-    o << (i ? ", " : "") << quoted(s.plans.atIterationLimit[i]);
-  o << "], \"max_marginal_error\": " << number(s.plans.maxMarginalError)
-    << ", \"max_iterations\": " << opt.sinkhornMaxIterations
-    << ", \"text\": " << quoted(s.plans.text(opt)) << "},\n";
+  o << "  \"plans\": " << planStatusJson(s.plans, opt) << ",\n";
+  if (!s.modelPlans.empty()) {
+    o << "  \"model_plans\": [";
+    for (size_t i = 0; i < s.modelPlans.size(); ++i)
+      o << (i ? ",\n    " : "\n    ")
+        << (int(i) == s.anchor ? std::string("null") : planStatusJson(s.modelPlans[i], opt));
+    o << "],\n";
+  }
   o << "  \"accuracy\": " << object(s.accuracy) << ",\n";
   o << "  \"loss\": " << object(s.loss) << ",\n";
   o << "  \"seconds\": {\"fusion\": " << shortNumber(s.fusionSeconds)
-    << ", \"evaluation\": " << shortNumber(s.evaluationSeconds) << "}";
-  if (layers) {
-    o << ",\n  \"layers\": [";
-    for (size_t i = 0; i < (*layers).size(); ++i) {
-      const LayerResult& r = (*layers)[i];
-      o << (i ? "," : "") << "\n   {\"name\": " << quoted(r.name) << ", \"rows\": "
-        << r.corrected.rows() << ", \"cols\": " << r.corrected.cols()
-        << ", \"identity\": " << (r.identity ? "true" : "false")
-        << ", \"reused\": " << (r.reused ? "true" : "false")
-        << ", \"status\": " << quoted(ot::toString(r.status)) << ", \"iterations\": " << r.iterations
-        << ", \"marginal_error\": " << number(r.marginalError)
-        << ", \"ot_cost\": " << number(r.otCost) << ", \"entropy\": " << number(r.entropy)
-        << ", \"mass_on_best\": " << number(r.massOnBest) << ", \"seconds\": " << shortNumber(r.seconds);
-      if (includeMatrices && r.plan.size() > 0) {
-        o << ",\n    \"mu\": " << vectorJson(r.mu) << ",\n    \"nu\": " << vectorJson(r.nu)
-          << ",\n    \"cost\": " << matrixJson(r.cost) << ",\n    \"plan\": " << matrixJson(r.plan);
-      }
-      o << "}";
-    }
+    << ", \"evaluation\": " << shortNumber(s.evaluationSeconds);
+  if (s.sequentialSeconds > 0) o << ", \"sequential\": " << shortNumber(s.sequentialSeconds);
+  o << "}";
+  if (layers) o << ",\n  \"layers\": " << layersJson(*layers, includeMatrices, "  ");
+  if (modelLayers) {
+    o << ",\n  \"model_layers\": [";
+    for (size_t i = 0; i < modelLayers->size(); ++i)
+      o << (i ? ",\n   " : "\n   ") << layersJson((*modelLayers)[i], includeMatrices, "   ");
     o << "\n  ]";
   }
   o << "\n}\n";

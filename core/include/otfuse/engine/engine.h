@@ -123,6 +123,23 @@ struct FusionRequest {
   /// a/b request. Table rows: model_0 .. model_{N-1}, ensemble (all N), vanilla (when every
   /// shape agrees), fused, for BatchNorm models vanilla_bn and fused_bn, and "sequential"
   /// (fuseSequential) when `sequential` is set.
+  ///
+  /// What runFusion does with an N-model request (implemented in engine.cpp, branch ncli):
+  /// - Checks first (Error, nothing computed): anchor in [0, N); every model fusable onto the
+  ///   anchor (the message names "model i (path)" and the anchor); `weights` empty or N finite
+  ///   non-negative numbers with a positive sum (normalizedWeights, fusion/average.h).
+  /// - `options.t` is ignored; summary.options.t is set to the anchor's normalized weight.
+  /// - Models of different widths fuse (the anchor sets the widths); the vanilla row (and
+  ///   FusionOutcome::vanilla) exists only when every model has the anchor's shapes.
+  /// - Evaluation (evaluate = true), keys of summary.accuracy/loss: model_i for every i (in
+  ///   the order of `models`), ensemble (all N, in order, probabilityEnsemble rule), vanilla
+  ///   (vanillaAverageMany with the normalized weights), fused, sequential (when `sequential`),
+  ///   and for BatchNorm models with bnBatches > 0: fused_bn, vanilla_bn, sequential_bn.
+  /// - Progress stages: "activations", fuseMany's per-layer stages, "sequential fusion: ...",
+  ///   "evaluate model i" / "evaluate model i (anchor)", "evaluate ensemble", ...
+  /// - An a/b request (models empty) runs exactly as before; its outcome now also has
+  ///   modelLayers = {layers, {}}, anchor = 1, summary.anchor = 1, summary.weights =
+  ///   {1 - t, t}, summary.modelPlans = {plans of A, {}}.
   std::vector<ModelPtr> models;
   int anchor = 0;
   std::vector<double> weights;
@@ -152,8 +169,18 @@ struct FusionOutcome {
   /// N-model requests: modelLayers[i] are model i's plans onto the anchor (empty for the
   /// anchor); `layers` then holds those of the first model that is not the anchor. For a/b
   /// requests: {layers of A, {}} and anchor 1.
+  /// LayerResult matrices are (n_i x n_anchor): rows = model i's neurons, columns = the
+  /// anchor's. modelLayers.size() == number of models (always, also for a/b requests).
+  /// summary.models lists every path in request order (summary.anchor, summary.weights (the
+  /// normalized weights), summary.modelPlans (per model; the anchor's entry is an empty
+  /// PlanStatus) and summary.plans = planStatusMany(modelLayers): all models' plans together,
+  /// layer names prefixed "model i " when N > 2).
   std::vector<std::vector<LayerResult>> modelLayers;
   int anchor = 1;
+  /// The "sequential" / "sequential_bn" rows' models (request.sequential; sequentialBn for
+  /// BatchNorm models with bnBatches > 0); null otherwise. summary.sequentialSeconds is the
+  /// sequential fusion's time. saveFusedModel accepts "sequential" and "sequential_bn".
+  ModelPtr sequential, sequentialBn;
 };
 
 /// The fused model an export writes unless the user picks another: "fused_bn" when it was
@@ -163,7 +190,8 @@ std::string defaultExportModel(const FusionOutcome& outcome);
 /// The row label of "fused" / "fused_bn": "OT fusion" / "OT fusion, BN re-estimated".
 std::string exportModelLabel(const std::string& which);
 
-/// Saves the fused model `which` ("fused" or "fused_bn"; empty = defaultExportModel) as a
+/// Saves the fused model `which` ("fused", "fused_bn", "sequential" or "sequential_bn"; empty =
+/// defaultExportModel) as a
 /// checkpoint whose metadata says which one it is and its row of the table (see
 /// fusedModelMetadata in table_one.h); atomic. Returns the key written. Throws Error when that
 /// model was not computed, FileError when writing fails.
@@ -205,6 +233,16 @@ void epsilonCurve(const FusionRequest& request, double epsFrom, double epsTo, in
 /// (d) Does fusion blur as N grows? For n = 1..N (N = request.models.size()): the anchor plus
 /// the first n - 1 other models in order, equal weights; series "fused" (fuseMany of those n)
 /// and "ensemble" (their prediction ensemble), x = n. At n = 1 both are the anchor alone.
+/// Details: the n models are ordered anchor first, then the others in request order (fuseMany
+/// with anchor 0 of that list; the ensemble is evaluateEnsembleOf of that list with
+/// request.probabilityEnsemble, so its points equal evaluateEnsembleOf of the same models).
+/// request.weights and request.sequential are ignored; options, dataset, samples, seed apply.
+/// Per n, points are reported in the order "fused", ("fused_bn"), "ensemble". For BatchNorm
+/// models with bnBatches > 0 a third series "fused_bn": the fused model with re-estimated
+/// BatchNorm statistics (at n = 1 the anchor as is). "fused" points carry their plans' status
+/// (layersAtIterationLimit, maxMarginalError over all n - 1 models). N = 1 is allowed (one
+/// point). Progress: "growth curve: k of N: fusing|evaluating", then ("growth curve", k, N).
+/// Throws Error when the anchor is out of range or a model cannot be fused onto it.
 void growthCurve(const FusionRequest& request, const CurvePointFn& onPoint,
                  const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

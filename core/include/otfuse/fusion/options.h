@@ -14,10 +14,18 @@ enum class MarginalKind { Uniform, ImportanceL1, ImportanceL2 };
 /// How the layers that write one residual stream (models/model.h: one neuron group written by
 /// several layers) get the stream's one shared neuron map:
 ///   FirstWriter  the plan solved at the first layer writing the stream, reused by the others;
-///   Average      the authors' "handle skips": the mean of the maps solved at the main-path
+///   Average      the authors' "handle skips": the mean of the maps T~ solved at the main-path
 ///                writer and at the shortcut writer (each from its own cost);
-///   SummedCost   one plan solved on the sum of the ground costs of all writers of the stream
-///                (Git Re-Basin's way of tying a permutation to every weight it touches).
+///   SummedCost   one plan solved on the sum of the ground costs of the stream's writers
+///                (Git Re-Basin's way of tying a permutation to every weight it touches); in
+///                activations mode on the stream's activations (the sum of those writers'
+///                pre-activations: the stream after the residual addition, before the ReLU).
+/// Average and SummedCost use the writers that come before the first layer reading the
+/// stream ("sources": their inputs can be aligned before the map is needed; a later writer
+/// reads the stream itself through its block). CIFAR ResNet: the stem's stream has one source,
+/// conv1 (so all three choices agree there); every later stage's stream has two, the first
+/// block's conv2 and its 1x1 shortcut; the other blocks' conv2 reuse the map.
+/// Exact rule and reasons: core/src/fusion/fusion.cpp (Schedule).
 enum class StreamMap { FirstWriter, Average, SummedCost };
 
 AlignMode parseAlignMode(const std::string& s);  // "weights" | "activations"
@@ -54,9 +62,20 @@ struct LayerResult {
   int outGroup = -1;
   bool identity = false;  // output layer kept as identity (no OT solved)
   bool reused = false;    // map reused from an earlier layer writing the same group
+  /// Residual streams (a neuron group written by several layers): the group, the names of all
+  /// layers writing it (forward order; they all share one map) and of the writers whose costs
+  /// made the map (FusionOptions::streamMap). -1 / empty for a group's only writer and for the
+  /// output layer.
+  int stream = -1;
+  std::vector<std::string> streamWriters;
+  std::vector<std::string> mapFrom;
+  /// SummedCost with several sources: cost and plan are the stream's one plan (summed cost),
+  /// shown at each layer of mapFrom and counted once by planStatus. With Average each source
+  /// shows its own cost and plan, and `corrected` is the averaged map applied to it.
+  bool sharedPlan = false;
   ot::Matrix cost;        // ground cost handed to the solver (after normalization)
   ot::Matrix plan;        // T, before correction
-  ot::Matrix corrected;   // T~ = T diag(1/nu)
+  ot::Matrix corrected;   // T~ = T diag(1/nu): the map applied to this layer's outputs
   ot::Vector mu, nu;
   double otCost = 0;      // <T, M>
   double entropy = 0;     // -sum T log T of T / sum(T)

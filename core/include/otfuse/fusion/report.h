@@ -12,7 +12,9 @@ namespace otfuse {
 
 /// One row of the paper's Table 1 and how it was obtained.
 struct FusionSummary {
-  std::vector<std::string> models;  // paths of A (aligned) and B (anchor)
+  /// Paths of every model in order: A (aligned) and B (anchor) for a two-model fusion; all N
+  /// for an N-model fusion (the anchor is models[anchor]).
+  std::vector<std::string> models;
   std::string architecture, dataset;
   /// Why that dataset: "given with --dataset", "from the checkpoint's metadata of b.pt", ...
   std::string datasetSource;
@@ -23,16 +25,37 @@ struct FusionSummary {
   /// fused_bn (re-estimated BN statistics); percent / mean cross-entropy.
   /// Absent keys were not computed (e.g. vanilla for different widths).
   std::map<std::string, double> accuracy, loss;
-  PlanStatus plans;              // did every solved layer converge? (planStatus(layers))
+  PlanStatus plans;              // did every solved layer converge? (planStatus(layers); N
+                                 // models: planStatusMany, every model's plans)
   double fusionSeconds = 0;      // alignment + averaging
   double evaluationSeconds = 0;  // the fused model's test-set pass
+  /// N-model fusion (fuseMany). A two-model fusion has anchor 1 and weights {1 - t, t}.
+  int anchor = 1;               // index of the anchor in `models`
+  std::vector<double> weights;  // normalized, one per model (empty: not recorded)
+  /// Per model, the status of its plans onto the anchor (the anchor's own entry: solved 0,
+  /// written as null in JSON); empty when not recorded.
+  std::vector<PlanStatus> modelPlans;
+  /// The sequential variant (fuseSequential; row "sequential"): its alignment time, 0 when it
+  /// was not computed.
+  double sequentialSeconds = 0;
 };
+
+/// The status of the plans of all models onto the anchor together (layers[anchor] is empty).
+/// Layer names are prefixed with "model <i> " when there are more than two models, so that
+/// "at_iteration_limit" says whose plan stopped early.
+PlanStatus planStatusMany(const std::vector<std::vector<LayerResult>>& layers);
 
 /// JSON object {"summary": ..., "plans": {"status": "ok" | "iteration_limit", "solved",
 /// "at_iteration_limit": [...], "max_marginal_error", "max_iterations", "text"},
 /// "accuracy": {...}, "loss": {...}, "seconds": {...}, "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
+/// The summary also carries "anchor" (index into "models") and "weights"; "model_plans" is
+/// one plan status per model (null for the anchor; present when summary.modelPlans is);
+/// "seconds" has "sequential" when the sequential variant was computed. `modelLayers` (N-model
+/// fusions): one more member "model_layers", per model the list "layers" has for one (empty
+/// for the anchor).
 std::string reportJson(const FusionSummary& summary, const std::vector<LayerResult>* layers,
-                       bool includeMatrices);
+                       bool includeMatrices,
+                       const std::vector<std::vector<LayerResult>>* modelLayers = nullptr);
 
 /// Writes `text` to `path` atomically: into a new temporary file in the same folder, which is
 /// fsynced and closed, then renamed over `path` (then the folder is synced). On any failure the
