@@ -47,11 +47,18 @@ std::unique_ptr<MainWindow> makeWindow(QStringList* errors) {
   return w;
 }
 
-// A layer of a hand-made outcome: a permutation plan i -> (i + shift) mod n.
-LayerResult permutationLayer(const std::string& name, int n, int shift, int group) {
+// A layer of a hand-made outcome: a permutation plan i -> (i + shift) mod n; `writers` of its
+// residual stream `group` (empty: a group of its own).
+LayerResult permutationLayer(const std::string& name, int n, int shift, int group,
+                             const std::vector<std::string>& writers = {}) {
   LayerResult l;
   l.name = name;
   l.outGroup = group;
+  if (!writers.empty()) {
+    l.stream = group;
+    l.streamWriters = writers;
+    l.mapFrom = {writers.front()};
+  }
   l.plan = ot::Matrix::Zero(n, n);
   for (int i = 0; i < n; ++i) l.plan(i, (i + shift) % n) = 1.0 / n;
   l.corrected = l.plan * n;
@@ -277,9 +284,10 @@ class TestStudioNModels : public QObject {
     outcome->modelLayers.resize(3);
     // Layers conv1 and layer1.0.conv2 write stream 0; layer1.0.conv1 its own group 1.
     for (int m : {1, 2}) {
-      outcome->modelLayers[size_t(m)] = {permutationLayer("conv1", 6, m, 0),
+      const std::vector<std::string> stream0{"conv1", "layer1.0.conv2"};
+      outcome->modelLayers[size_t(m)] = {permutationLayer("conv1", 6, m, 0, stream0),
                                          permutationLayer("layer1.0.conv1", 6, 2 * m, 1),
-                                         permutationLayer("layer1.0.conv2", 6, m, 0)};
+                                         permutationLayer("layer1.0.conv2", 6, m, 0, stream0)};
     }
     outcome->layers = outcome->modelLayers[1];
     PlanHeatmapView view;
@@ -300,8 +308,12 @@ class TestStudioNModels : public QObject {
     QVERIFY(view.streamPartners(1).isEmpty());
     view.setCurrentLayer(2);
     QVERIFY2(view.statistics().contains("Residual stream 0") &&
-                 view.statistics().contains("conv1"),
+                 view.statistics().contains("shared with conv1"),
              qPrintable(view.statistics()));
+    auto* layerBox = view.findChild<QComboBox*>("layer");
+    QVERIFY(layerBox);
+    QVERIFY2(layerBox->itemText(2).contains("stream 0"), qPrintable(layerBox->itemText(2)));
+    QVERIFY(!layerBox->itemText(1).contains("stream"));
     view.setCurrentLayer(1);
     QVERIFY(!view.statistics().contains("Residual stream"));
   }

@@ -232,10 +232,11 @@ const std::vector<LayerResult>& PlanHeatmapView::shownLayers() const {
 QStringList PlanHeatmapView::streamPartners(int layer) const {
   const auto& layers = shownLayers();
   QStringList out;
-  if (layer < 0 || layer >= int(layers.size()) || layers[size_t(layer)].outGroup < 0) return out;
-  for (size_t k = 0; k < layers.size(); ++k)
-    if (int(k) != layer && layers[k].outGroup == layers[size_t(layer)].outGroup)
-      out << QString::fromStdString(layers[k].name);
+  if (layer < 0 || layer >= int(layers.size())) return out;
+  const LayerResult& l = layers[size_t(layer)];
+  if (l.stream < 0) return out;
+  for (const std::string& w : l.streamWriters)
+    if (w != l.name) out << QString::fromStdString(w);
   return out;
 }
 
@@ -259,7 +260,7 @@ void PlanHeatmapView::fillLayers() {
                         .arg(l.plan.rows())
                         .arg(l.plan.cols());
     if (l.identity) label += tr(", kept in place");
-    if (!streamPartners(k).isEmpty()) label += tr(", stream %1").arg(l.outGroup);
+    if (l.stream >= 0) label += tr(", stream %1").arg(l.stream);
     if (l.reused) label += tr(", reused");
     if (l.status == ot::Status::IterationLimit) label += tr(", iteration limit: approximate");
     layer_->addItem(label);
@@ -378,12 +379,23 @@ void PlanHeatmapView::rebuild() {
                                   .arg(l.marginalError, 0, 'g', 2)
                                   .arg(l.seconds, 0, 'f', 3);
   const QStringList partners = streamPartners(li);
-  if (!partners.isEmpty())
-    kind += tr("<br><span style='color:#6a3d9a'><b>Residual stream %1</b>: shared with %2 "
-               "(every layer writing this stream uses one neuron map; stream map: %3)</span>")
-                .arg(l.outGroup)
-                .arg(partners.join(", ").toHtmlEscaped())
-                .arg(QString::fromStdString(toString(outcome_->summary.options.streamMap)));
+  if (l.stream >= 0) {
+    QStringList from;
+    for (const std::string& w : l.mapFrom) from << QString::fromStdString(w);
+    const StreamMap map = outcome_->summary.options.streamMap;
+    const QString how = map == StreamMap::FirstWriter ? tr("first writer")
+                        : map == StreamMap::Average   ? tr("average of the writers' maps")
+                                                      : tr("one plan on the writers' summed costs");
+    kind += tr("<br><span style='color:#6a3d9a'><b>Residual stream %1</b>: shared with %2 — "
+               "every layer writing this stream uses one neuron map (%3%4).%5</span>")
+                .arg(l.stream)
+                .arg(partners.isEmpty() ? tr("no other layer") : partners.join(", ").toHtmlEscaped())
+                .arg(how)
+                .arg(from.isEmpty() ? QString()
+                                    : tr(", made from %1").arg(from.join(", ").toHtmlEscaped()))
+                .arg(l.sharedPlan ? tr(" The plan shown is the stream's one plan (summed cost).")
+                                  : QString());
+  }
   stats_->setText(
       tr("<b>%1</b> — %2 %10 neurons × %3 %11 neurons<br>"
          "OT cost ⟨T, M⟩: <b>%4</b><br>"

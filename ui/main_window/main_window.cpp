@@ -45,7 +45,9 @@ namespace {
 
 // "OT fusion, BN re-estimated (test accuracy 70.52 %)": a row of the results table.
 QString exportChoiceText(const FusionOutcome& outcome, const QString& which) {
-  QString text = QString::fromStdString(exportModelLabel(which.toStdString()));
+  QString text = which == "sequential"      ? QObject::tr("OT fusion, sequential")
+                 : which == "sequential_bn" ? QObject::tr("OT fusion, sequential, BN re-estimated")
+                                            : QString::fromStdString(exportModelLabel(which.toStdString()));
   const auto& acc = outcome.summary.accuracy;
   if (auto it = acc.find(which.toStdString()); it != acc.end())
     text += QObject::tr(" (test accuracy %1 %)").arg(it->second, 0, 'f', 2);
@@ -652,8 +654,12 @@ void MainWindow::commitSession() {
 void MainWindow::exportModel() {
   if (!outcome_ || !outcome_->fused) return;
   QString which = QString::fromStdString(defaultExportModel(*outcome_));
-  if (outcome_->fusedBn) {  // two models to choose from: the table's two OT fusion rows
-    const QStringList keys{"fused_bn", "fused"};
+  QStringList keys;  // the table's OT fusion rows that have a model
+  if (outcome_->fusedBn) keys << "fused_bn";
+  keys << "fused";
+  if (outcome_->sequentialBn) keys << "sequential_bn";
+  if (outcome_->sequential) keys << "sequential";
+  if (keys.size() > 1) {
     QStringList items;
     for (const QString& k : keys) items << exportChoiceText(*outcome_, k);
     bool ok = false;
