@@ -107,13 +107,17 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(growth);
   controls->addStretch(1);
   layout->addLayout(controls);
+  pairNote_ = new QLabel;
+  pairNote_->setWordWrap(true);
+  pairNote_->setVisible(false);
+  layout->addWidget(pairNote_);
   connect(all, &QPushButton::clicked, this, [this] { emit computeRequested("all"); });
   connect(interp, &QPushButton::clicked, this, [this] { emit computeRequested("interpolation"); });
   connect(prog, &QPushButton::clicked, this, [this] { emit computeRequested("progressive"); });
   connect(eps, &QPushButton::clicked, this, [this] { emit computeRequested("epsilon"); });
   connect(growth, &QPushButton::clicked, this, [this] { emit computeRequested("growth"); });
 
-  interpAcc_ = makePlot(tr("(a) Interpolation path (1 − t)·A + t·B: accuracy"), tr("t"),
+  interpAcc_ = makePlot(tr("(a) Path (1 − t)·A + t·B: accuracy"), tr("t"),
                         tr("test accuracy (%)"));
   interpLoss_ = makePlot(tr("(a) Interpolation path: loss"), tr("t"), tr("test loss"));
   progressive_ = makePlot(tr("(b) Progressive alignment of A onto B"), tr("layers aligned (1..l)"),
@@ -170,7 +174,15 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   addCell(interpLoss_, QString(), 0, 1);
   addCell(progressive_, "progressive", 1, 0);
   addCell(epsilon_, "epsilon", 1, 1);
-  addCell(growth_, "growth", 0, 2);
+  {
+    auto* box = new QVBoxLayout;
+    box->addWidget(growth_, 1);
+    auto* label = new QLabel;
+    label->setStyleSheet("color: palette(placeholder-text);");
+    box->addWidget(label);
+    status_.insert("growth", label);
+    grid->addLayout(box, 0, 2, 2, 1);  // both rows: the reviewers' question gets room
+  }
   grid->setColumnStretch(0, 1);
   grid->setColumnStretch(1, 1);
   grid->setColumnStretch(2, 1);
@@ -189,6 +201,15 @@ QList<QCustomPlot*> CurvesView::plots() const {
 const QStringList& CurvesView::curveNames() {
   static const QStringList names{"interpolation", "progressive", "epsilon", "growth"};
   return names;
+}
+
+void CurvesView::setModelsNote(const QString& note) {
+  pairNote_->setText(note);
+  pairNote_->setVisible(!note.isEmpty());
+}
+
+QString CurvesView::modelsNote() const {
+  return pairNote_->text();
 }
 
 void CurvesView::setStatus(const QString& curve, const QString& text) {
@@ -359,9 +380,16 @@ void CurvesView::replotIfDirty() {
     fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     progressive_->xAxis->setTicker(fixed);
   }
-  for (int i = 0; i < epsilon_->graphCount(); ++i) {
-    QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
-    if (ok) epsilon_->xAxis->setRange(kr.lower / 1.6, kr.upper * 1.6);
+  {
+    bool found = false;
+    QCPRange all;
+    for (int i = 0; i < epsilon_->graphCount(); ++i) {
+      QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
+      if (!ok) continue;
+      all = found ? QCPRange(std::min(all.lower, kr.lower), std::max(all.upper, kr.upper)) : kr;
+      found = true;
+    }
+    if (found) epsilon_->xAxis->setRange(all.lower / 1.6, all.upper * 1.6);
   }
   for (QCustomPlot* p : plots()) {
     p->legend->setVisible(p->graphCount() > 0);

@@ -43,6 +43,9 @@ class CurvesView : public QWidget {
   /// Number of data points drawn in the accuracy graph of (curve, series); -1 if none.
   int drawnPoints(const QString& curve, const QString& series) const;
   void setStatus(const QString& curve, const QString& text);
+  /// Which models the curves show (rich text, above the plots); empty hides it.
+  void setModelsNote(const QString& note);
+  QString modelsNote() const;
   /// The warning under the epsilon plot: which points came from plans whose solver stopped
   /// at its iteration limit (empty when none did). Such points are also marked on the plot.
   QString epsilonWarning() const;
@@ -77,6 +80,7 @@ class CurvesView : public QWidget {
   QSpinBox* epsPoints_;
   QMap<QString, QLabel*> status_;
   QLabel* epsilonWarning_ = nullptr;
+  QLabel* pairNote_ = nullptr;
   QMap<QString, QVector<CurvePoint>> points_;  // key "curve/series"
   QMap<QString, QCPGraph*> graphs_;            // key "curve/series[/loss]"
   QTimer replotTimer_;

@@ -252,6 +252,12 @@ void PlanHeatmapView::fillLayers() {
     p->xAxis->setLabel(n == 2 ? tr("B's neuron j (anchor)") : tr("anchor's neuron j"));
     p->yAxis->setLabel(n == 2 ? tr("A's neuron i") : tr("model %1's neuron i").arg(m + 1));
   }
+  if (auto* title = qobject_cast<QCPTextElement*>(planPlot_->plotLayout()->element(0, 0)))
+    title->setText(n == 2 ? tr("Transport plan T (mass moved from A's i to B's j)")
+                          : tr("Transport plan T (mass moved from model %1's i to the anchor's j)")
+                                .arg(m + 1));
+  marginalPlot_->graph(0)->setName(tr("μ (%1, rows)").arg(n == 2 ? tr("A") : tr("model %1").arg(m + 1)));
+  marginalPlot_->graph(1)->setName(tr("ν (%1, columns)").arg(n == 2 ? tr("B") : tr("anchor")));
   const auto& layers = shownLayers();
   for (int k = 0; k < int(layers.size()); ++k) {
     const LayerResult& l = layers[size_t(k)];
@@ -397,7 +403,7 @@ void PlanHeatmapView::rebuild() {
                                   : QString());
   }
   stats_->setText(
-      tr("<b>%1</b> — %2 %10 neurons × %3 %11 neurons<br>"
+      tr("<b>%1</b> — %2 neurons of %10 × %3 of %11<br>"
          "OT cost ⟨T, M⟩: <b>%4</b><br>"
          "Entropy of T: <b>%5</b> (a permutation: %6; uniform: %7)<br>"
          "Mass on each row's best match: <b>%8 %</b><br>%9")

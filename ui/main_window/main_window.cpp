@@ -499,6 +499,18 @@ int MainWindow::computeCurves(const QString& which) {
     curveJobs_.insert(job, curve);
   };
   // The two-model curves show the first aligned model onto the anchor.
+  if (models_->fusionSet().size() > 2 && request.a && request.b) {
+    auto name = [](const ModelPtr& m) {
+      return QFileInfo(QString::fromStdString(m->path)).fileName().toHtmlEscaped();
+    };
+    curves_->setModelsNote(
+        tr("%1 checked models: curves (a)–(c) show the first of them aligned onto the anchor, "
+           "A = <b>%2</b> onto B = <b>%3</b>; (d) all of them.")
+            .arg(models_->fusionSet().size())
+            .arg(name(request.a), name(request.b)));
+  } else {
+    curves_->setModelsNote(QString());
+  }
   FusionRequest pair = request;
   pair.models.clear();
   pair.weights.clear();

@@ -272,10 +272,28 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
     put(1, s.loss, 4);
   }
   const FusionOptions& o = s.options;
+  // How the models were weighted: t for two, the weights for more (equal: 1/N each).
+  QString weighting = tr("t = %1").arg(o.t);
+  if (parents > 2) {
+    bool equal = true;  // not recorded: the default, equal
+    if (s.weights.size() == size_t(parents)) {
+      equal = true;
+      for (double w : s.weights) equal = equal && std::abs(w - s.weights.front()) < 1e-12;
+    }
+    if (equal) {
+      weighting = tr("equal weights 1/%1").arg(parents);
+    } else {
+      QStringList ws;
+      for (double w : s.weights) ws << QString::number(w, 'g', 3);
+      weighting = tr("weights %1").arg(ws.join(", "));
+    }
+  }
+  if (o.streamMap != FusionOptions{}.streamMap)
+    weighting += tr(" · residual streams: %1").arg(QString::fromStdString(toString(o.streamMap)));
   QString solver =
       o.solver == Solver::Exact ? tr("exact OT") : tr("Sinkhorn, ε = %1").arg(o.epsilon);
   info_->setText(
-      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
+      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
           .arg(QString::fromStdString(s.architecture),
                QString::fromStdString(s.dataset).toHtmlEscaped() +
@@ -285,7 +303,7 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
                QString::fromStdString(toString(o.mode)), solver,
                QString::fromStdString(ot::toString(o.metric)),
                QString::fromStdString(ot::toString(o.normalization)))
-          .arg(o.t)
+          .arg(weighting)
           .arg(o.mode == AlignMode::Activations
                    ? tr(" · %1 samples, seed %2").arg(s.samples).arg(qulonglong(s.seed))
                    : QString())
