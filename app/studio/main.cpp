@@ -84,8 +84,19 @@ int main(int argc, char** argv) {
     QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&, stage] {
       if (!window.outcome() && exitCode == 0) return;  // e.g. between the demo's stages
       const QString dir = parser.value(screenshot);
-      // fc2 (200x200) reads well at screenshot size and keeps the PNG small.
-      const int layer = window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0;
+      // fc2 (200x200) reads well at screenshot size and keeps the PNG small; in a residual
+      // network the first layer whose stream's map comes from two writers (the shortcut and
+      // the main path), else the first that shares a stream (what the stream note is about).
+      int layer = window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0;
+      if (window.outcome()) {
+        const auto& layers = window.outcome()->layers;
+        int shared = -1, stream = -1;
+        for (size_t k = 1; k < layers.size(); ++k) {
+          if (shared < 0 && layers[k].mapFrom.size() > 1) shared = int(k);
+          if (stream < 0 && layers[k].stream >= 0) stream = int(k);
+        }
+        layer = shared >= 0 ? shared : stream >= 0 ? stream : layer;
+      }
       if (*stage == 0) {
         window.heatmapView()->setCurrentLayer(layer);
         const QStringList saved = window.saveScreenshots(dir);

@@ -288,6 +288,12 @@ class TestStudioNModels : public QObject {
       outcome->modelLayers[size_t(m)] = {permutationLayer("conv1", 6, m, 0, stream0),
                                          permutationLayer("layer1.0.conv1", 6, 2 * m, 1),
                                          permutationLayer("layer1.0.conv2", 6, m, 0, stream0)};
+      // A writer that reuses the stream's map has no plan of its own (as the core leaves it).
+      LayerResult reused = permutationLayer("layer1.1.conv2", 6, m, 0, stream0);
+      reused.plan.resize(0, 0);
+      reused.cost.resize(0, 0);
+      reused.reused = true;
+      outcome->modelLayers[size_t(m)].push_back(reused);
     }
     outcome->layers = outcome->modelLayers[1];
     PlanHeatmapView view;
@@ -316,6 +322,11 @@ class TestStudioNModels : public QObject {
     QVERIFY(!layerBox->itemText(1).contains("stream"));
     view.setCurrentLayer(1);
     QVERIFY(!view.statistics().contains("Residual stream"));
+    // The reusing layer shows the plan of the layer its map comes from, and says so.
+    view.setCurrentLayer(3);
+    QCOMPARE(view.displayedLayer(3), 0);
+    QVERIFY2(heatmapShows(&view, outcome->modelLayers[2][0].plan, &why), qPrintable(why));
+    QVERIFY2(view.statistics().contains("layer1.1.conv2"), qPrintable(view.statistics()));
   }
 
   // ---- MNIST: three trained models through the real window and worker ----

@@ -265,6 +265,9 @@ void PlanHeatmapView::fillLayers() {
                         .arg(QString::fromStdString(l.name))
                         .arg(l.plan.rows())
                         .arg(l.plan.cols());
+    if (l.plan.size() == 0 && !l.mapFrom.empty())
+      label = tr("%1  (map of %2)")
+                  .arg(QString::fromStdString(l.name), QString::fromStdString(l.mapFrom.front()));
     if (l.identity) label += tr(", kept in place");
     if (l.stream >= 0) label += tr(", stream %1").arg(l.stream);
     if (l.reused) label += tr(", reused");
@@ -301,13 +304,21 @@ void PlanHeatmapView::rebuild() {
     for (QCustomPlot* p : plots()) p->replot();
     return;
   }
-  const LayerResult& l = layers[size_t(li)];
+  // A layer that reuses its stream's map has no plan of its own: show the plan it reuses.
+  const LayerResult& own = layers[size_t(li)];
+  const int source = displayedLayer(li);
+  const LayerResult& l = layers[size_t(source)];
   const int nA = int(l.plan.rows()), nB = int(l.plan.cols());
   order_ = reorder_->isChecked() ? MatrixDisplay::diagonalOrder(l.plan)
                                  : MatrixDisplay::identityOrder(nA);
   const bool downsampled = nA > kMaxDisplay || nB > kMaxDisplay;
-  note_->setVisible(downsampled);
-  if (downsampled)
+  note_->setVisible(downsampled || source != li);
+  if (source != li)
+    note_->setText(tr("%1 reuses the neuron map of %2 (residual stream %3): the plans shown are "
+                      "those of %2.")
+                       .arg(QString::fromStdString(own.name), QString::fromStdString(l.name))
+                       .arg(own.stream));
+  else if (downsampled)
     note_->setText(tr("This layer is %1×%2: the heatmaps show block maxima (plan) and block "
                       "means (cost) at %3×%4; the read-out and exports use the exact values.")
                        .arg(nA)
@@ -379,22 +390,27 @@ void PlanHeatmapView::rebuild() {
   }
   QString kind = l.identity ? tr("output layer kept in place (identity plan, no OT solved)")
                  : l.reused ? tr("map reused from an earlier layer writing the same stream")
+                 : source != li
+                     ? tr("<b>%1</b> reuses this map; %2: %3, %4 iterations")
+                           .arg(QString::fromStdString(own.name), QString::fromStdString(l.name),
+                                status)
+                           .arg(l.iterations)
                             : tr("solved: %1, %2 iterations, marginal error %3, %4 s")
                                   .arg(status)
                                   .arg(l.iterations)
                                   .arg(l.marginalError, 0, 'g', 2)
                                   .arg(l.seconds, 0, 'f', 3);
   const QStringList partners = streamPartners(li);
-  if (l.stream >= 0) {
+  if (own.stream >= 0) {
     QStringList from;
-    for (const std::string& w : l.mapFrom) from << QString::fromStdString(w);
+    for (const std::string& w : own.mapFrom) from << QString::fromStdString(w);
     const StreamMap map = outcome_->summary.options.streamMap;
     const QString how = map == StreamMap::FirstWriter ? tr("first writer")
                         : map == StreamMap::Average   ? tr("average of the writers' maps")
                                                       : tr("one plan on the writers' summed costs");
     kind += tr("<br><span style='color:#6a3d9a'><b>Residual stream %1</b>: shared with %2 — "
                "every layer writing this stream uses one neuron map (%3%4).%5</span>")
-                .arg(l.stream)
+                .arg(own.stream)
                 .arg(partners.isEmpty() ? tr("no other layer") : partners.join(", ").toHtmlEscaped())
                 .arg(how)
                 .arg(from.isEmpty() ? QString()
@@ -424,8 +440,18 @@ QString PlanHeatmapView::statistics() const {
   return stats_->text();
 }
 
+int PlanHeatmapView::displayedLayer(int layer) const {
+  const auto& layers = shownLayers();
+  if (layer < 0 || layer >= int(layers.size())) return layer;
+  const LayerResult& l = layers[size_t(layer)];
+  if (l.plan.size() > 0 || l.mapFrom.empty()) return layer;
+  for (size_t k = 0; k < layers.size(); ++k)
+    if (layers[k].name == l.mapFrom.front() && layers[k].plan.size() > 0) return int(k);
+  return layer;
+}
+
 QString PlanHeatmapView::readout(double x, double y) const {
-  const int li = layer_->currentIndex();
+  const int li = displayedLayer(layer_->currentIndex());
   const auto& layers = shownLayers();
   if (!outcome_ || li < 0 || li >= int(layers.size())) return {};
   const LayerResult& l = layers[size_t(li)];

@@ -48,6 +48,9 @@ class PlanHeatmapView : public QWidget {
   /// For a layer of the shown model: the other layers writing the same residual stream (empty
   /// for layers with a stream of their own, e.g. every layer of a plain network).
   QStringList streamPartners(int layer) const;
+  /// The layer whose plans are drawn for `layer`: itself, or for a layer that reuses its
+  /// residual stream's map (no plan of its own) the layer the map was solved at.
+  int displayedLayer(int layer) const;
   void setCurrentLayer(int index);
   int currentLayer() const;
   void setReorder(bool diagonal);

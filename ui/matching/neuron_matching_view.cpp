@@ -156,7 +156,12 @@ void NeuronMatchingView::rebuild() {
     bipartite_->setPlan(Eigen::MatrixXd(), QString());
     return;
   }
-  const LayerResult& l = layers[size_t(li)];
+  // A layer that reuses its residual stream's map: draw the map it reuses.
+  const LayerResult* shown = &layers[size_t(li)];
+  if (shown->plan.size() == 0 && !shown->mapFrom.empty())
+    for (const auto& other : layers)
+      if (other.name == shown->mapFrom.front() && other.plan.size() > 0) shown = &other;
+  const LayerResult& l = *shown;
   if (models_.size() > 2)
     bipartite_->setSideNames(tr("model %1").arg(currentModel() + 1), tr("anchor"));
   else
@@ -200,7 +205,12 @@ void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
   const int li = layer_->currentIndex();
   const auto& layers = shownLayers();
   if (!outcome_ || li < 0 || li >= int(layers.size())) return;
-  const LayerResult& l = layers[size_t(li)];
+  const LayerResult* shown = &layers[size_t(li)];
+  if (shown->plan.size() == 0 && !shown->mapFrom.empty())
+    for (const auto& other : layers)
+      if (other.name == shown->mapFrom.front() && other.plan.size() > 0) shown = &other;
+  const LayerResult& l = *shown;
+  if (l.plan.size() == 0) return;
   int i = 0, j = 0;
   double share = 0;
   const bool two = models_.size() <= 2;
