@@ -78,10 +78,13 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   model_->setToolTip(
       tr("Every model is aligned onto the anchor with its own transport plans: the model "
          "whose plans are shown."));
-  model_->setMinimumContentsLength(16);
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   bar->addWidget(model_);
+  anchorLabel_ = new QLabel;
+  bar->addWidget(anchorLabel_);
   modelLabel_->setVisible(false);
   model_->setVisible(false);
+  anchorLabel_->setVisible(false);
   bar->addWidget(new QLabel(tr("Layer")));
   layer_->setToolTip(tr("The layer whose transport plan is shown."));
   layer_->setMinimumContentsLength(18);
@@ -190,8 +193,7 @@ void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
       for (int i = 0; i < n; ++i) {
         if (i == outcome_->anchor) continue;
         const QString file = modelFileName(*outcome_, i);
-        model_->addItem(n == 2 ? tr("A (%1) onto the anchor B").arg(file)
-                               : tr("model %1 (%2) onto the anchor").arg(i + 1).arg(file),
+        model_->addItem(n == 2 ? tr("A (%1)").arg(file) : tr("model %1 (%2)").arg(i + 1).arg(file),
                         i);
       }
       const int keep = model_->findData(previous);
@@ -200,6 +202,9 @@ void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
     const bool many = outcome_ && modelCount(*outcome_) > 2;
     model_->setVisible(many);
     modelLabel_->setVisible(many);
+    anchorLabel_->setVisible(many);
+    if (outcome_)
+      anchorLabel_->setText(tr("onto the anchor (%1)").arg(modelFileName(*outcome_, outcome_->anchor)));
   }
   fillLayers();
   rebuild();

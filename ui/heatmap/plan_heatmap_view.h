@@ -76,6 +76,7 @@ class PlanHeatmapView : public QWidget {
   std::vector<int> order_;
   QComboBox* model_;
   QLabel* modelLabel_;
+  QLabel* anchorLabel_;
   QComboBox* layer_;
   QString aName_ = "A", bName_ = "B";  // how the shown model and the anchor are called
   QCheckBox* reorder_;
