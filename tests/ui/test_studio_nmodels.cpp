@@ -464,6 +464,32 @@ class TestStudioNModels : public QObject {
     panel->setFusionSet({0, 1, 2});
   }
 
+  // The set, its anchor and weights are remembered when the window closes (QSettings) and
+  // chosen again once the same models are open again.
+  void setIsRememberedAcrossRuns() {
+    if (!mnist_.isEmpty()) OTFUSE_SKIP(qPrintable(mnist_));
+    QStringList errors;
+    auto first = makeWindow(&errors);
+    QSignalSpy loaded(first->controller(), &EngineController::modelLoaded);
+    first->openFiles(paths_);
+    QVERIFY(waitFor(loaded, 3, 60000));
+    first->modelsPanel()->setFusionSet({0, 1, 2}, 2, {1.0, 2.0, 3.0});
+    QVERIFY(first->close());
+    first.reset();
+
+    auto second = makeWindow(&errors);
+    QSignalSpy loaded2(second->controller(), &EngineController::modelLoaded);
+    second->openFiles(paths_);
+    QVERIFY(waitFor(loaded2, 3, 60000));
+    QTest::qWait(50);
+    ModelsPanel* panel = second->modelsPanel();
+    QCOMPARE(panel->fusionSet(), QVector<int>({0, 1, 2}));
+    QCOMPARE(panel->anchorIndex(), 2);
+    QCOMPARE(panel->weights(), std::vector<double>({1.0, 2.0, 3.0}));
+    second->close();
+    QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
+  }
+
   // "Fused accuracy as N grows": N points per series, computed on the worker; at n = 1 both
   // are the anchor alone, at n = N the fusion is the table's (equal weights).
   void growthCurveHasNPoints() {
