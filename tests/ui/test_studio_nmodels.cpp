@@ -7,6 +7,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -418,6 +419,31 @@ class TestStudioNModels : public QObject {
       const QImage expect = NeuronMatchingView::weightImage(firstLayerImage(*m, 5));
       QCOMPARE(matching->imageA(), expect);
     }
+  }
+
+  // Exports cover every model's plans onto the anchor: one plan folder per model, the
+  // report's "model_layers".
+  void exportsCoverEveryModel() {
+    if (const QString why = fusedMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
+    OutcomePtr outcome = window_->outcome();
+    QTemporaryDir dir;
+    const QStringList plans = window_->exportPlansTo(dir.filePath("plans"));
+    for (int i = 0; i < 3; ++i) {
+      const QString folder = dir.filePath(QString("plans/model_%1").arg(i + 1));
+      if (i == outcome->anchor) {
+        QVERIFY(!QDir(folder).exists());
+      } else {
+        QCOMPARE(int(QDir(folder).entryList(QDir::Files).size()),
+                 int(outcome->modelLayers[size_t(i)].size()));
+      }
+    }
+    QCOMPARE(int(plans.size()), 2 * int(outcome->layers.size()));
+    QVERIFY(window_->exportReportTo(dir.filePath("report.json")));
+    QFile report(dir.filePath("report.json"));
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    const QJsonObject root = QJsonDocument::fromJson(report.readAll()).object();
+    QCOMPARE(root.value("model_layers").toArray().size(), 3);
+    QVERIFY(errors_.isEmpty());
   }
 
   void sessionWithThreeModelsRoundTrips() {

@@ -741,7 +741,10 @@ bool MainWindow::exportReportTo(const QString& path) {
   if (!outcome_) return false;
   try {
     writeFileAtomically(path.toStdString(),
-                        reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true));
+                        reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true,
+                                   // N models: every model's plans onto the anchor
+                                   outcome_->modelLayers.size() > 2 ? &outcome_->modelLayers
+                                                                    : nullptr));
     setStatus(tr("Report written to %1.").arg(path));
     return true;
   } catch (const std::exception& e) {
