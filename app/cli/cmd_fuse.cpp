@@ -292,8 +292,8 @@ int cmdFuse(Args& args) {
   const std::string outModel = args.get("out-model", "auto");
   if (outModel != "auto" && outModel != "fused" && outModel != "fused_bn" &&
       outModel != "sequential" && outModel != "sequential_bn")
-    throw Error("--out-model expects fused_bn, fused, sequential, sequential_bn or auto, got '" +
-                outModel + "'");
+    throw Error("--out-model expects fused_bn, fused or auto (with --sequential also "
+                "sequential or sequential_bn), got '" + outModel + "'");
   if (args.has("out-model") && !args.has("out"))
     throw Error("--out-model chooses what --out writes; give --out FILE too");
   if ((outModel == "fused_bn" || outModel == "sequential_bn") && bnBatches == 0)

@@ -112,10 +112,11 @@ for i in range(3):
     assert acc["model_%d" % i] == ev["models"][i]["accuracy"], (i, acc, ev)
     assert loss["model_%d" % i] == ev["models"][i]["loss"], (i, loss, ev)
 assert acc["ensemble"] == ev["ensemble"]["accuracy"] and loss["ensemble"] == ev["ensemble"]["loss"]
-# Sensible bounds: OT fusion of three MLPs of one task is far above chance (10 %) and no
-# better than a few points above the best parent.
+# Sensible bounds: OT fusion of three MLPs of one task (each about 60 % after one epoch on
+# 1,000 images) is far above chance (10 %), above the vanilla average of the unaligned
+# models (the paper's point) and no better than a few points above the best parent.
 parents = [acc["model_%d" % i] for i in range(3)]
-assert acc["fused"] > 50.0, acc
+assert acc["fused"] > 30.0 and acc["fused"] > acc["vanilla"], acc
 assert acc["fused"] <= max(parents) + 5.0, acc
 # Plans: one status per model (the anchor null), every model's layers.
 mp = three["model_plans"]
@@ -205,7 +206,7 @@ wd = load("widths.json")
 assert set(wd["accuracy"]) == {"model_0", "model_1", "model_2", "ensemble", "fused"}, wd["accuracy"]
 fc1 = [l for l in wd["model_layers"][2] if l["name"] == "fc1"][0]
 assert (fc1["rows"], fc1["cols"]) == (24, 32), fc1
-assert wd["accuracy"]["fused"] > 50.0, wd["accuracy"]
+assert 30.0 < wd["accuracy"]["fused"] <= max(wd["accuracy"]["model_%d" % i] for i in range(3)) + 5.0
 wdd = load("widths_d.json")
 assert wdd["summary"]["anchor"] == 2 and wdd["summary"]["architecture"] == "mlp:24-16", wdd["summary"]
 fc1 = [l for l in wdd["model_layers"][0] if l["name"] == "fc1"][0]

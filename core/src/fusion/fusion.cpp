@@ -142,6 +142,31 @@ void planStatistics(LayerResult& r) {
   r.massOnBest = r.plan.rowwise().maxCoeff().sum() / total;
 }
 
+// Ground cost between the rows of xA [nA, d] and xB [nB, d] (double tensors): the formula of
+// ot::groundCost (Euclidean via ||x||^2 + ||y||^2 - 2 x.y clamped at 0, then sqrt unless
+// squared; cosine 1 - cos, a zero vector at distance 1 from everything), with the product
+// computed by LibTorch's BLAS on all its threads instead of Eigen's single-threaded GEMM. It
+// dominated six-VGG11 fusion (512 x 4608 rows at the wide layers; bench/bench_fuse_many).
+ot::Matrix groundCostOf(const at::Tensor& xA, const at::Tensor& xB, ot::Metric metric) {
+  if (xA.size(1) != xB.size(1))
+    throw Error("ground cost: point dimensions differ (" + std::to_string(xA.size(1)) + " vs " +
+                std::to_string(xB.size(1)) + " columns)");
+  const at::Tensor x = xA.to(at::kDouble).contiguous(), y = xB.to(at::kDouble).contiguous();
+  at::Tensor d;
+  if (metric == ot::Metric::Cosine) {
+    auto inverse = [](const at::Tensor& n) {
+      return at::where(n > 0, n.reciprocal(), at::zeros_like(n));
+    };
+    const at::Tensor ix = inverse(x.norm(2, 1)), iy = inverse(y.norm(2, 1));
+    d = (1.0 - at::mm(x, y.t()) * ix.unsqueeze(1) * iy.unsqueeze(0)).clamp_min(0.0);
+  } else {
+    d = at::mm(x, y.t()) * -2.0;
+    d = (d + x.square().sum(1).unsqueeze(1) + y.square().sum(1).unsqueeze(0)).clamp_min(0.0);
+    if (metric == ot::Metric::Euclidean) d = d.sqrt();
+  }
+  return toEigen(d);
+}
+
 // Per-neuron rows used as the ground-cost points of a layer.
 at::Tensor neuronRows(const at::Tensor& activation) {
   // [K, n] or [K, n, H, W] -> [n, K*H*W]
@@ -479,11 +504,11 @@ void alignOnto(const Model& a, const Model& b, const std::vector<at::Tensor>& ac
           xa = xa + ya;
           xb = xb + yb;
         }
-        r.cost = ot::groundCost(toEigen(xa), toEigen(xb), opt.metric);
+        r.cost = groundCostOf(xa, xb, opt.metric);
       } else {
-        r.cost = ot::groundCost(toEigen(points(0, true)), toEigen(points(0, false)), opt.metric);
+        r.cost = groundCostOf(points(0, true), points(0, false), opt.metric);
         for (size_t k = 1; k < n; ++k)
-          r.cost += ot::groundCost(toEigen(points(k, true)), toEigen(points(k, false)), opt.metric);
+          r.cost += groundCostOf(points(k, true), points(k, false), opt.metric);
       }
       ot::normalizeCost(r.cost, opt.normalization);
       r.mu = masses(all, true);
@@ -509,7 +534,7 @@ void alignOnto(const Model& a, const Model& b, const std::vector<at::Tensor>& ac
       ot::Matrix mean;
       for (size_t k = 0; k < n; ++k) {
         LayerResult& r = rs[k];
-        r.cost = ot::groundCost(toEigen(points(k, true)), toEigen(points(k, false)), opt.metric);
+        r.cost = groundCostOf(points(k, true), points(k, false), opt.metric);
         ot::normalizeCost(r.cost, opt.normalization);
         r.mu = masses({k}, true);
         r.nu = masses({k}, false);
