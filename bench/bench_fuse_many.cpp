@@ -16,7 +16,8 @@
 // all hidden neurons) whose map sends them to their planted partner, and the relative
 // distance of the aligned model (t = 0) from the anchor's weights.
 // usage: bench_fuse_many [--models 6] [--noise 0.5] [--mlp-max 8] [--mlp-epochs 1]
-//                        [--skip-sequential] [--skip-mlp] [--streams] [--data-dir DIR]
+//                        [--skip-sequential] [--skip-mlp] [--streams] [--streams-noise 0.5,1]
+//                        [--data-dir DIR]
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   int n = 6, mlpMax = 8, mlpEpochs = 1;
   double noise = 0.5;
   bool sequential = true, mlp = true, streams = false;
+  std::vector<double> streamNoise = {0.5, 1.0, 1.5, 2.0, 2.5, 3.0};
   std::string dataDir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -182,10 +184,20 @@ int main(int argc, char** argv) {
     else if (a == "--skip-sequential") sequential = false;
     else if (a == "--skip-mlp") mlp = false;
     else if (a == "--streams") streams = true;
+    else if (a == "--streams-noise") {
+      streamNoise.clear();
+      std::string list = next();
+      for (size_t p = 0; p < list.size();) {
+        size_t q = list.find(',', p);
+        streamNoise.push_back(std::stod(list.substr(p, q - p)));
+        p = q == std::string::npos ? list.size() : q + 1;
+      }
+    }
     else {
       std::fprintf(stderr,
                    "usage: bench_fuse_many [--models 6] [--noise 0.5] [--mlp-max 8] "
-                   "[--mlp-epochs 1] [--skip-sequential] [--skip-mlp] [--streams] [--data-dir DIR]\n");
+                   "[--mlp-epochs 1] [--skip-sequential] [--skip-mlp] [--streams] [--streams-noise a,b,..] "
+                   "[--data-dir DIR]\n");
       return 2;
     }
   }
@@ -194,7 +206,7 @@ int main(int argc, char** argv) {
     std::printf("threads %d (LibTorch intra-op; OTFUSE_THREADS overrides), peak RSS at start %.0f MB\n",
                 threads, peakRssMb());
     if (streams) {
-      compareStreamMaps("resnet18", {0.5, 1.0, 1.5, 2.0});
+      compareStreamMaps("resnet18", streamNoise);
       return 0;
     }
 

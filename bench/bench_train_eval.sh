@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): MLPNet evaluation on the 10,000 MNIST test images and one training
 # epoch (batch 64, SGD lr 0.01, momentum 0.5), and (with CIFAR-10 installed) 20 training steps
-# of vgg11_bn_half on 128-image CIFAR-10 batches and its evaluation on the test set, by otfuse (C++) and by PyTorch from Python
+# of a VGG11 with every width halved (vgg:32,M,64,M,128,128,M,256,256,M,256,256,M,bn) on 128-image CIFAR-10 batches and its evaluation on the test set, by otfuse (C++) and by PyTorch from Python
 # (python3-torch) with the same thread count, in one run; otfuse runs twice, the second time
 # with OTFUSE_KEEP_HEAP=0 (glibc's default of giving freed memory back to the kernel). Prints
 # all and the ratios PyTorch time / otfuse time (> 1 means otfuse is faster).
@@ -40,12 +40,12 @@ print("threads %d | training epoch (60,000 images, batch 64): otfuse %.3f s, PyT
       % (ours["threads"], ours["train_epoch_s"], theirs["train_epoch_s"],
          theirs["train_epoch_s"] / ours["train_epoch_s"]))
 if ours["vgg_train_s"] > 0 and theirs["vgg_train_s"] > 0:
-    print("threads %d | vgg11_bn_half, 20 training steps of 128 CIFAR-10 images: otfuse %.3f s, "
+    print("threads %d | VGG11 halved (vgg:32,M,...,bn), 20 training steps of 128 CIFAR-10 images: otfuse %.3f s, "
           "PyTorch %.3f s, ratio %.2fx (otfuse with OTFUSE_KEEP_HEAP=0: %.3f s, ratio %.2fx)"
           % (ours["threads"], ours["vgg_train_s"], theirs["vgg_train_s"],
              theirs["vgg_train_s"] / ours["vgg_train_s"], plain["vgg_train_s"],
              theirs["vgg_train_s"] / plain["vgg_train_s"]))
-    print("threads %d | vgg11_bn_half evaluation, 10,000 CIFAR-10 test images in batches of 1,000: "
+    print("threads %d | VGG11 halved (vgg:32,M,...,bn) evaluation, 10,000 CIFAR-10 test images in batches of 1,000: "
           "otfuse %.3f s, PyTorch %.3f s, ratio %.2fx (otfuse with OTFUSE_KEEP_HEAP=0: %.3f s, "
           "ratio %.2fx)"
           % (ours["threads"], ours["vgg_eval_s"], theirs["vgg_eval_s"],

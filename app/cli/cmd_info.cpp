@@ -23,8 +23,7 @@ parameter counts, the total parameter count and the metadata stored beside the w
 (test_accuracy, epoch, args, ...).
 
 options:
-  --arch SPEC      architecture instead of inferring it (mlpnet, mlp:400-200,bias, mnistcnn,
-                   vgg11[_bn][_bias][_half|_double], resnet18[_nobn][_bias])
+  --arch SPEC      architecture instead of inferring it (see otfuse train --help for specs)
   --json           print a JSON object instead of the table
   --data-dir DIR   accepted for symmetry with the other commands (not used)
 )";

@@ -21,8 +21,16 @@ test accuracy, and saves a zip-format checkpoint {"model_state_dict", "test_accu
 "arch", "seed", "dataset"} that Python's torch.load reads.
 
 required:
-  --arch SPEC            mlpnet, mlp:W1-W2-...[,bias][,cifar], mnistcnn,
-                         vgg11[_bn][_bias][_half|_double], resnet18[_nobn][_bias]
+  --arch SPEC            mlpnet, mlp:W1-W2-...[,bias][,cifar], mnistcnn, a VGG or a ResNet:
+                         vgg11, vgg11_half, vgg11_doub, vgg11_quad, vgg13, vgg16, vgg19 (the
+                           paper's configurations) or vgg:W,M,W,...,M (any; M = max-pool),
+                           flags after "_" (named) or "," (vgg:): bn, bias, nobias (default),
+                           nolinearbias, linearbias, tv (torchvision's classifier.0/3/6 head);
+                           e.g. vgg11_bn_half, vgg:32,M,64,M,128,M,256,M,256,M,bn
+                         resnet18, resnet34 (CIFAR, BatchNorm, no conv biases, linear with
+                           bias) with flags: nobn, bias (conv biases), nobias (no bias
+                           anywhere), nolinearbias, wN (base width N instead of 64: stages N,
+                           2N, 4N, 8N); e.g. resnet18_nobn_nobias, resnet18_w16
   --dataset D            mnist, fashion-mnist, cifar10 or folder:ROOT
   --out FILE             checkpoint to write (atomically: temporary file, then rename)
 options:

@@ -230,8 +230,8 @@ class TestModels : public QObject {
 
   void unknownSpecsAreRefused_data() {
     QTest::addColumn<QString>("spec");
-    for (const char* v : {"", "vgg13", "vgg11_quarter", "mlp:", "mlp:10-x", "mlp:0", "mlp:5,foo",
-                          "resnet34", "resnet18_wide"})
+    for (const char* v : {"", "vgg12", "vgg11_quarter", "mlp:", "mlp:10-x", "mlp:0", "mlp:5,foo",
+                          "resnet50", "resnet18_wide"})
       QTest::newRow(v) << v;
   }
   void unknownSpecsAreRefused() {

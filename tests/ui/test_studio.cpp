@@ -9,6 +9,7 @@
 //    the shared folder (OTFUSE_SHARED_DIR), skipped without them.
 #include <qcustomplot.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <QApplication>
@@ -23,12 +24,15 @@
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTimer>
 #include <QtTest>
 
 #include "common/otfuse_test.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -116,19 +120,35 @@ void checkAccuraciesMatchCore(MainWindow* w, const QStringList& paths, double at
   }
 }
 
+// CPU time the calling thread has used, in ms.
+double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 // A real run: the heatmap holds exactly the core's plans, the results table the core's
-// numbers, and the UI thread never stalls for 50 ms while the worker computes.
+// numbers, and the UI thread never stalls while the worker computes. A stall is measured two
+// ways between consecutive 10 ms timer events: the UI thread's own CPU time (what our code
+// costs on that thread, whatever else the machine runs) must stay under 50 ms; the wall-clock
+// gap (which also catches the UI thread waiting on a lock) under 50 ms times the machine's
+// run-queue pressure, max(1, load average / cores), read when the run ends, so that other
+// processes' load (CI, parallel builds) is not counted as our stall.
 void checkFusionMatchesCoreAndStaysResponsive(MainWindow* w, const QStringList& errors,
                                               double fusedAtLeast) {
   QSignalSpy finished(w->controller(), &EngineController::fusionFinished);
   QElapsedTimer clock;
   qint64 last = -1, maxGap = 0;
+  double lastCpu = -1, maxCpuGap = 0;
   QTimer ticker;
   ticker.setInterval(10);
   QObject::connect(&ticker, &QTimer::timeout, [&] {
     const qint64 now = clock.elapsed();
+    const double cpu = threadCpuMs();
     if (last >= 0) maxGap = std::max(maxGap, now - last);
+    if (lastCpu >= 0) maxCpuGap = std::max(maxCpuGap, cpu - lastCpu);
     last = now;
+    lastCpu = cpu;
   });
   clock.start();
   ticker.start();
@@ -138,10 +158,20 @@ void checkFusionMatchesCoreAndStaysResponsive(MainWindow* w, const QStringList& 
   QTest::qWait(300);  // include the views' handling of the result
   ticker.stop();
   QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
-  qInfo("the run took %lld ms; largest gap between 10 ms timer events: %lld ms",
-        clock.elapsed() - 300, maxGap);
-  QVERIFY2(maxGap < 50 * otfuse::test::timeScale(),
-           qPrintable(QString("UI event loop stalled for %1 ms").arg(maxGap)));
+  double load[1] = {0};
+  const int cores = std::max(1, QThread::idealThreadCount());
+  const double pressure =
+      getloadavg(load, 1) == 1 ? std::max(1.0, load[0] / cores) : 1.0;
+  qInfo("the run took %lld ms; largest gap between 10 ms timer events: %lld ms wall, %.1f ms "
+        "of UI-thread CPU (load average %.2f on %d cores)",
+        clock.elapsed() - 300, maxGap, maxCpuGap, load[0], cores);
+  QVERIFY2(maxCpuGap < 50 * otfuse::test::timeScale(),
+           qPrintable(QString("the UI thread was busy for %1 ms between two timer events")
+                          .arg(maxCpuGap)));
+  QVERIFY2(maxGap < 50 * otfuse::test::timeScale() * pressure,
+           qPrintable(QString("UI event loop stalled for %1 ms (allowed: 50 ms x load %2)")
+                          .arg(maxGap)
+                          .arg(pressure)));
 
   OutcomePtr shown = w->outcome();
   QVERIFY(shown);

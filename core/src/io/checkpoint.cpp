@@ -133,7 +133,8 @@ Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::s
   if (isTensorDict(root)) {
     stateValue = root;
   } else {
-    for (const char* key : {"model_state_dict", "state_dict"}) {
+    // "net": kuangliu/pytorch-cifar's {'net', 'acc', 'epoch'}; "model": a common variant.
+    for (const char* key : {"model_state_dict", "state_dict", "net", "model"}) {
       ValuePtr v = root->get(key);
       if (v && isTensorDict(v)) {
         stateValue = v;
@@ -143,7 +144,7 @@ Checkpoint interpret(const std::string& path, const ValuePtr& root, const std::s
     if (!stateValue)
       throw FileError(path,
                       "holds no state_dict (neither a dict of tensors nor a checkpoint with "
-                      "'model_state_dict' or 'state_dict')");
+                      "'model_state_dict', 'state_dict', 'net' or 'model')");
     for (const auto& [k, v] : root->entries) {
       if (v == stateValue) continue;
       const std::string key = k->kind == Kind::String ? k->s : k->repr(200);

@@ -89,20 +89,29 @@ at::Tensor forwardVgg(Runner& r, const Architecture& a, const at::Tensor& x) {
       h = at::relu(r.layer(index++, h));
     }
   }
+  // The paper's AvgPool2d(1, 1) is the identity; torchvision pools adaptively to 7x7.
+  if (a.adaptivePool > 0) h = at::adaptive_avg_pool2d(h, {a.adaptivePool, a.adaptivePool});
   h = h.reshape({h.size(0), -1});
+  // torchvision's head: Linear, ReLU, Dropout (identity in eval), Linear, ReLU, Dropout, Linear.
+  for (size_t i = 0; i < a.classifierHidden.size(); ++i) h = at::relu(r.layer(index++, h));
   return r.layer(index, h);
 }
 
 at::Tensor forwardResnet(Runner& r, const Architecture& a, const at::Tensor& x) {
   size_t index = 0;
   at::Tensor h = at::relu(r.layer(index++, x));
-  for (int s = 0; s < 4; ++s) {
-    for (int b = 0; b < 2; ++b) {
-      bool downsample = (b == 0 && s > 0);
-      int stride = downsample ? 2 : 1;
-      at::Tensor out = at::relu(r.layer(index++, h, stride));
-      out = r.layer(index++, out);
-      at::Tensor shortcut = downsample ? r.layer(index++, h, 2) : h;
+  for (size_t s = 0; s < a.blocks.size(); ++s) {
+    for (int b = 0; b < a.blocks[s]; ++b) {
+      const int stride = (b == 0 && s > 0) ? 2 : 1;
+      const size_t conv1 = index++, conv2 = index++;
+      const auto& layers = a.layers;
+      const bool projection = index < layers.size() &&
+                              layers[index].name.size() > 11 &&
+                              layers[index].name.compare(layers[index].name.size() - 11, 11,
+                                                         ".shortcut.0") == 0;
+      at::Tensor out = at::relu(r.layer(conv1, h, stride));
+      out = r.layer(conv2, out);
+      at::Tensor shortcut = projection ? r.layer(index++, h, stride) : h;
       h = at::relu(out + shortcut);
     }
   }
@@ -154,8 +163,18 @@ Model Model::load(const std::string& path, const std::string& spec) {
 Model Model::fromCheckpoint(const Checkpoint& ck, const std::string& path,
                             const std::string& spec) {
   try {
-    Architecture arch = spec.empty() ? inferArchitecture(ck.state) : parseArchitecture(spec);
-    return Model(std::move(arch), ck.state);
+    // nn.DataParallel saves every key under "module.": drop it when all keys have it.
+    StateDict state = ck.state;
+    const std::string prefix = "module.";
+    bool wrapped = !state.empty();
+    for (const auto& [k, t] : state) wrapped = wrapped && k.rfind(prefix, 0) == 0;
+    if (wrapped) {
+      StateDict stripped;
+      for (const auto& [k, t] : state) stripped.set(k.substr(prefix.size()), t);
+      state = std::move(stripped);
+    }
+    Architecture arch = spec.empty() ? inferArchitecture(state) : parseArchitecture(spec);
+    return Model(std::move(arch), std::move(state));
   } catch (const FileError&) {
     throw;
   } catch (const Error& e) {
@@ -182,7 +201,7 @@ at::Tensor runForward(const Architecture& arch, Runner& r, const at::Tensor& x) 
   if (arch.family == "mlp") return forwardMlp(r, arch, x);
   if (arch.family == "mnistcnn") return forwardMnistCnn(r, x);
   if (arch.family == "vgg") return forwardVgg(r, arch, x);
-  if (arch.family == "resnet18") return forwardResnet(r, arch, x);
+  if (arch.family == "resnet") return forwardResnet(r, arch, x);
   throw Error("no forward pass for architecture family " + arch.family);
 }
 

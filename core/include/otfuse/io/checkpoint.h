@@ -5,8 +5,8 @@
 // TorchScript archives (torch.jit.save; their data.pkl is read like any pickle, their code is
 // never compiled: the parameters and buffers come out in state_dict order). Contents may be a
 // state_dict (OrderedDict), a plain dict of tensors, or a checkpoint dict holding one under
-// "model_state_dict" / "state_dict" (other scalar entries such as test_accuracy, epoch are kept
-// as metadata).
+// "model_state_dict" / "state_dict" / "net" (kuangliu/pytorch-cifar) / "model" (other scalar
+// entries such as test_accuracy, epoch are kept as metadata).
 // Writes: zip-format files that Python's torch.load + model.load_state_dict accept.
 #include <cstddef>
 #include <map>
