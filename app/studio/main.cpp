@@ -1,5 +1,6 @@
 // otfuse-studio: the desktop app. Thin: command-line parsing, then the main window.
 //   otfuse-studio [MODEL...]                 open models (two or more to fuse)
+//   otfuse-studio A B C --screenshot DIR     fuse all of them (A, the first, is the anchor)
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
                           "Set up the MNIST demo: train (or reuse) two MLPNets, fuse "
                           "them and show the transport plans.");
   QCommandLineOption screenshot("screenshot",
-                                "Run the fusion of the given models (or the demo), compute the "
+                                "Run the fusion of the given models (all of them onto the default "
+                                "anchor) or of the demo's, compute the "
                                 "accuracy curves, save every view as PNG into DIR and exit.",
                                 "DIR");
   QCommandLineOption noCurves("no-curves",
@@ -82,8 +84,19 @@ int main(int argc, char** argv) {
     QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&, stage] {
       if (!window.outcome() && exitCode == 0) return;  // e.g. between the demo's stages
       const QString dir = parser.value(screenshot);
-      // fc2 (200x200) reads well at screenshot size and keeps the PNG small.
-      const int layer = window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0;
+      // fc2 (200x200) reads well at screenshot size and keeps the PNG small; in a residual
+      // network the first layer whose stream's map comes from two writers (the shortcut and
+      // the main path), else the first that shares a stream (what the stream note is about).
+      int layer = window.outcome() && window.outcome()->layers.size() > 2 ? 1 : 0;
+      if (window.outcome()) {
+        const auto& layers = window.outcome()->layers;
+        int shared = -1, stream = -1;
+        for (size_t k = 1; k < layers.size(); ++k) {
+          if (shared < 0 && layers[k].mapFrom.size() > 1) shared = int(k);
+          if (stream < 0 && layers[k].stream >= 0) stream = int(k);
+        }
+        layer = shared >= 0 ? shared : stream >= 0 ? stream : layer;
+      }
       if (*stage == 0) {
         window.heatmapView()->setCurrentLayer(layer);
         const QStringList saved = window.saveScreenshots(dir);
@@ -130,7 +143,7 @@ int main(int argc, char** argv) {
       });
     }
   } else {
-    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two model files\n");
+    std::fprintf(stderr, "otfuse-studio: --screenshot needs --demo or two or more model files\n");
     return 2;
   }
   const int code = app.exec();

@@ -35,6 +35,9 @@ QColor seriesColor(const QString& series) {
   if (series == "progressive") return QColor(49, 163, 84);
   if (series == "sinkhorn") return QColor(117, 107, 177);
   if (series == "sinkhorn_limit") return QColor(203, 24, 29);
+  if (series == "fused") return QColor(33, 113, 181);
+  if (series == "fused_bn") return QColor(107, 174, 214);
+  if (series == "ensemble") return QColor(117, 107, 177);
   return QColor(99, 99, 99);
 }
 
@@ -44,6 +47,11 @@ QString seriesName(const QString& curve, const QString& series) {
   if (series == "progressive") return QObject::tr("A aligned up to layer l");
   if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
   if (series == "sinkhorn_limit") return QObject::tr("iteration limit reached (approximate plans)");
+  if (curve == "growth" && series == "fused") return QObject::tr("OT fusion of the n models");
+  if (curve == "growth" && series == "fused_bn")
+    return QObject::tr("OT fusion, BN re-estimated");
+  if (curve == "growth" && series == "ensemble")
+    return QObject::tr("prediction ensemble of the same n");
   return curve + "/" + series;
 }
 
@@ -91,20 +99,41 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   auto* eps = new QPushButton(tr("Sinkhorn ε"));
   eps->setToolTip(tr("Fused accuracy against the Sinkhorn regularization."));
   controls->addWidget(eps);
+  controls->addSpacing(12);
+  auto* growth = new QPushButton(tr("As N grows"));
+  growth->setToolTip(
+      tr("Fused accuracy of the anchor plus the first n − 1 other checked models, n = 1..N, "
+         "against the prediction ensemble of the same n models."));
+  controls->addWidget(growth);
   controls->addStretch(1);
   layout->addLayout(controls);
+  pairNote_ = new QLabel;
+  pairNote_->setWordWrap(true);
+  pairNote_->setVisible(false);
+  layout->addWidget(pairNote_);
   connect(all, &QPushButton::clicked, this, [this] { emit computeRequested("all"); });
   connect(interp, &QPushButton::clicked, this, [this] { emit computeRequested("interpolation"); });
   connect(prog, &QPushButton::clicked, this, [this] { emit computeRequested("progressive"); });
   connect(eps, &QPushButton::clicked, this, [this] { emit computeRequested("epsilon"); });
+  connect(growth, &QPushButton::clicked, this, [this] { emit computeRequested("growth"); });
 
-  interpAcc_ = makePlot(tr("(a) Interpolation path (1 − t)·A + t·B: accuracy"), tr("t"),
+  interpAcc_ = makePlot(tr("(a) Path (1 − t)·A + t·B: accuracy"), tr("t"),
                         tr("test accuracy (%)"));
   interpLoss_ = makePlot(tr("(a) Interpolation path: loss"), tr("t"), tr("test loss"));
   progressive_ = makePlot(tr("(b) Progressive alignment of A onto B"), tr("layers aligned (1..l)"),
                           tr("test accuracy of A (%)"));
   epsilon_ = makePlot(tr("(c) Fused accuracy against Sinkhorn ε"), tr("ε (log scale)"),
                       tr("test accuracy (%)"));
+  growth_ = makePlot(tr("(d) Fusion as N grows vs. the ensemble"), tr("models fused (n)"),
+                     tr("test accuracy (%)"));
+  growth_->yAxis->setRange(0, 100);
+  growth_->xAxis->setRange(0.7, 2.3);
+  {
+    QSharedPointer<QCPAxisTickerFixed> fixed(new QCPAxisTickerFixed);
+    fixed->setTickStep(1);
+    fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    growth_->xAxis->setTicker(fixed);
+  }
   epsilon_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   epsilon_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   interpAcc_->xAxis->setRange(0, 1);
@@ -145,9 +174,20 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   addCell(interpLoss_, QString(), 0, 1);
   addCell(progressive_, "progressive", 1, 0);
   addCell(epsilon_, "epsilon", 1, 1);
+  {
+    auto* box = new QVBoxLayout;
+    box->addWidget(growth_, 1);
+    auto* label = new QLabel;
+    label->setStyleSheet("color: palette(placeholder-text);");
+    box->addWidget(label);
+    status_.insert("growth", label);
+    grid->addLayout(box, 0, 2, 2, 1);  // both rows: the reviewers' question gets room
+  }
+  grid->setColumnStretch(0, 1);
+  grid->setColumnStretch(1, 1);
+  grid->setColumnStretch(2, 1);
   layout->addLayout(grid, 1);
-  for (const char* c : {"interpolation", "progressive", "epsilon"})
-    setStatus(c, tr("Not computed yet."));
+  for (const QString& c : curveNames()) setStatus(c, tr("Not computed yet."));
 
   replotTimer_.setInterval(100);
   connect(&replotTimer_, &QTimer::timeout, this, &CurvesView::replotIfDirty);
@@ -155,7 +195,21 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
 }
 
 QList<QCustomPlot*> CurvesView::plots() const {
-  return {interpAcc_, interpLoss_, progressive_, epsilon_};
+  return {interpAcc_, interpLoss_, progressive_, epsilon_, growth_};
+}
+
+const QStringList& CurvesView::curveNames() {
+  static const QStringList names{"interpolation", "progressive", "epsilon", "growth"};
+  return names;
+}
+
+void CurvesView::setModelsNote(const QString& note) {
+  pairNote_->setText(note);
+  pairNote_->setVisible(!note.isEmpty());
+}
+
+QString CurvesView::modelsNote() const {
+  return pairNote_->text();
 }
 
 void CurvesView::setStatus(const QString& curve, const QString& text) {
@@ -186,6 +240,7 @@ QCPGraph* CurvesView::graphFor(const QString& curve, const QString& series, bool
   if (QCPGraph* g = graphs_.value(key)) return g;
   QCustomPlot* plot = curve == "interpolation" ? (loss ? interpLoss_ : interpAcc_)
                       : curve == "progressive" ? progressive_
+                      : curve == "growth"      ? growth_
                                                : epsilon_;
   QCPGraph* g = plot->addGraph();
   // Accuracy curves sit high: keep their legend at the bottom; loss curves sit low.
@@ -243,7 +298,7 @@ void CurvesView::updateEpsilonWarning() {
 }
 
 void CurvesView::clearAll() {
-  for (const char* c : {"interpolation", "progressive", "epsilon"}) {
+  for (const QString& c : curveNames()) {
     clearCurve(c);
     setStatus(c, tr("Not computed yet."));
   }
@@ -298,6 +353,12 @@ void CurvesView::replotIfDirty() {
   fitAccuracy(interpAcc_);
   fitAccuracy(progressive_);
   fitAccuracy(epsilon_);
+  fitAccuracy(growth_);
+  for (int i = 0; i < growth_->graphCount(); ++i) {
+    bool found = false;
+    QCPRange kr = growth_->graph(i)->getKeyRange(found);
+    if (found) growth_->xAxis->setRange(std::min(0.7, kr.lower - 0.3), std::max(2.3, kr.upper + 0.3));
+  }
   if (exactLine_->visible()) {
     const double acc = exactLine_->point1->coords().y();
     QCPRange r = epsilon_->yAxis->range();
@@ -319,9 +380,16 @@ void CurvesView::replotIfDirty() {
     fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     progressive_->xAxis->setTicker(fixed);
   }
-  for (int i = 0; i < epsilon_->graphCount(); ++i) {
-    QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
-    if (ok) epsilon_->xAxis->setRange(kr.lower / 1.6, kr.upper * 1.6);
+  {
+    bool found = false;
+    QCPRange all;
+    for (int i = 0; i < epsilon_->graphCount(); ++i) {
+      QCPRange kr = epsilon_->graph(i)->getKeyRange(ok);
+      if (!ok) continue;
+      all = found ? QCPRange(std::min(all.lower, kr.lower), std::max(all.upper, kr.upper)) : kr;
+      found = true;
+    }
+    if (found) epsilon_->xAxis->setRange(all.lower / 1.6, all.upper * 1.6);
   }
   for (QCustomPlot* p : plots()) {
     p->legend->setVisible(p->graphCount() > 0);

@@ -69,8 +69,23 @@ QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString&
 PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = new QHBoxLayout;
+  layer_ = new QComboBox(this);  // the first combo box child (tests find it so)
+  layer_->setObjectName("layer");
+  modelLabel_ = new QLabel(tr("Plans of"));
+  bar->addWidget(modelLabel_);
+  model_ = new QComboBox;
+  model_->setObjectName("planModel");
+  model_->setToolTip(
+      tr("Every model is aligned onto the anchor with its own transport plans: the model "
+         "whose plans are shown."));
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  bar->addWidget(model_);
+  anchorLabel_ = new QLabel;
+  bar->addWidget(anchorLabel_);
+  modelLabel_->setVisible(false);
+  model_->setVisible(false);
+  anchorLabel_->setVisible(false);
   bar->addWidget(new QLabel(tr("Layer")));
-  layer_ = new QComboBox;
   layer_->setToolTip(tr("The layer whose transport plan is shown."));
   layer_->setMinimumContentsLength(18);
   bar->addWidget(layer_);
@@ -143,6 +158,10 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   layout->addLayout(bottom);
 
   connect(layer_, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+  connect(model_, &QComboBox::currentIndexChanged, this, [this] {
+    fillLayers();
+    rebuild();
+  });
   connect(reorder_, &QCheckBox::toggled, this, [this] { rebuild(); });
 }
 
@@ -150,25 +169,117 @@ QList<QCustomPlot*> PlanHeatmapView::plots() const {
   return {planPlot_, costPlot_, marginalPlot_};
 }
 
+namespace {
+QString modelFileName(const FusionOutcome& o, int i) {
+  if (i < 0 || i >= int(o.summary.models.size())) return {};
+  const std::string& p = o.summary.models[size_t(i)];
+  const size_t slash = p.find_last_of('/');
+  return QString::fromStdString(slash == std::string::npos ? p : p.substr(slash + 1));
+}
+// Models of an outcome: modelLayers for N-model runs, else two (A and the anchor B).
+int modelCount(const FusionOutcome& o) {
+  return std::max<int>(2, int(o.modelLayers.size()));
+}
+}  // namespace
+
 void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
   outcome_ = std::move(outcome);
+  {
+    QSignalBlocker block(model_);
+    const int previous = model_->currentData().isValid() ? model_->currentData().toInt() : -1;
+    model_->clear();
+    if (outcome_) {
+      const int n = modelCount(*outcome_);
+      for (int i = 0; i < n; ++i) {
+        if (i == outcome_->anchor) continue;
+        const QString file = modelFileName(*outcome_, i);
+        model_->addItem(n == 2 ? tr("A (%1)").arg(file) : tr("model %1 (%2)").arg(i + 1).arg(file),
+                        i);
+      }
+      const int keep = model_->findData(previous);
+      model_->setCurrentIndex(keep >= 0 ? keep : 0);
+    }
+    const bool many = outcome_ && modelCount(*outcome_) > 2;
+    model_->setVisible(many);
+    modelLabel_->setVisible(many);
+    anchorLabel_->setVisible(many);
+    if (outcome_)
+      anchorLabel_->setText(tr("onto the anchor (%1)").arg(modelFileName(*outcome_, outcome_->anchor)));
+  }
+  fillLayers();
+  rebuild();
+}
+
+int PlanHeatmapView::currentModel() const {
+  return outcome_ && model_->currentIndex() >= 0 ? model_->currentData().toInt() : -1;
+}
+
+void PlanHeatmapView::setCurrentModel(int model) {
+  const int k = model_->findData(model);
+  if (k >= 0) model_->setCurrentIndex(k);
+}
+
+QVector<int> PlanHeatmapView::selectableModels() const {
+  QVector<int> out;
+  for (int k = 0; k < model_->count(); ++k) out << model_->itemData(k).toInt();
+  return out;
+}
+
+const std::vector<LayerResult>& PlanHeatmapView::shownLayers() const {
+  static const std::vector<LayerResult> none;
+  if (!outcome_) return none;
+  const int m = currentModel();
+  if (m >= 0 && m < int(outcome_->modelLayers.size()) && !outcome_->modelLayers[size_t(m)].empty())
+    return outcome_->modelLayers[size_t(m)];
+  return outcome_->layers;
+}
+
+QStringList PlanHeatmapView::streamPartners(int layer) const {
+  const auto& layers = shownLayers();
+  QStringList out;
+  if (layer < 0 || layer >= int(layers.size())) return out;
+  const LayerResult& l = layers[size_t(layer)];
+  if (l.stream < 0) return out;
+  for (const std::string& w : l.streamWriters)
+    if (w != l.name) out << QString::fromStdString(w);
+  return out;
+}
+
+void PlanHeatmapView::fillLayers() {
   QSignalBlocker block(layer_);
   const int previous = layer_->currentIndex();
   layer_->clear();
-  if (outcome_) {
-    for (const auto& l : outcome_->layers) {
-      QString label = QString("%1  (%2×%3)")
-                          .arg(QString::fromStdString(l.name))
-                          .arg(l.plan.rows())
-                          .arg(l.plan.cols());
-      if (l.identity) label += tr(", kept in place");
-      if (l.reused) label += tr(", reused");
-      if (l.status == ot::Status::IterationLimit) label += tr(", iteration limit: approximate");
-      layer_->addItem(label);
-    }
+  const int n = outcome_ ? modelCount(*outcome_) : 2;
+  const int m = currentModel();
+  aName_ = n == 2 ? tr("A") : tr("model %1").arg(m + 1);
+  bName_ = n == 2 ? tr("B") : tr("the anchor");
+  for (QCustomPlot* p : {planPlot_, costPlot_}) {
+    p->xAxis->setLabel(n == 2 ? tr("B's neuron j (anchor)") : tr("anchor's neuron j"));
+    p->yAxis->setLabel(n == 2 ? tr("A's neuron i") : tr("model %1's neuron i").arg(m + 1));
+  }
+  if (auto* title = qobject_cast<QCPTextElement*>(planPlot_->plotLayout()->element(0, 0)))
+    title->setText(n == 2 ? tr("Transport plan T (mass moved from A's i to B's j)")
+                          : tr("Transport plan T (mass moved from model %1's i to the anchor's j)")
+                                .arg(m + 1));
+  marginalPlot_->graph(0)->setName(tr("μ (%1, rows)").arg(n == 2 ? tr("A") : tr("model %1").arg(m + 1)));
+  marginalPlot_->graph(1)->setName(tr("ν (%1, columns)").arg(n == 2 ? tr("B") : tr("anchor")));
+  const auto& layers = shownLayers();
+  for (int k = 0; k < int(layers.size()); ++k) {
+    const LayerResult& l = layers[size_t(k)];
+    QString label = QString("%1  (%2×%3)")
+                        .arg(QString::fromStdString(l.name))
+                        .arg(l.plan.rows())
+                        .arg(l.plan.cols());
+    if (l.plan.size() == 0 && !l.mapFrom.empty())
+      label = tr("%1  (map of %2)")
+                  .arg(QString::fromStdString(l.name), QString::fromStdString(l.mapFrom.front()));
+    if (l.identity) label += tr(", kept in place");
+    if (l.stream >= 0) label += tr(", stream %1").arg(l.stream);
+    if (l.reused) label += tr(", reused");
+    if (l.status == ot::Status::IterationLimit) label += tr(", iteration limit: approximate");
+    layer_->addItem(label);
   }
   if (previous >= 0 && previous < layer_->count()) layer_->setCurrentIndex(previous);
-  rebuild();
 }
 
 void PlanHeatmapView::setCurrentLayer(int index) {
@@ -186,7 +297,8 @@ bool PlanHeatmapView::reorder() const {
 
 void PlanHeatmapView::rebuild() {
   const int li = layer_->currentIndex();
-  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) {
+  const auto& layers = shownLayers();
+  if (!outcome_ || li < 0 || li >= int(layers.size())) {
     planMap_->data()->clear();
     costMap_->data()->clear();
     marginalPlot_->graph(0)->data()->clear();
@@ -197,13 +309,21 @@ void PlanHeatmapView::rebuild() {
     for (QCustomPlot* p : plots()) p->replot();
     return;
   }
-  const LayerResult& l = outcome_->layers[size_t(li)];
+  // A layer that reuses its stream's map has no plan of its own: show the plan it reuses.
+  const LayerResult& own = layers[size_t(li)];
+  const int source = displayedLayer(li);
+  const LayerResult& l = layers[size_t(source)];
   const int nA = int(l.plan.rows()), nB = int(l.plan.cols());
   order_ = reorder_->isChecked() ? MatrixDisplay::diagonalOrder(l.plan)
                                  : MatrixDisplay::identityOrder(nA);
   const bool downsampled = nA > kMaxDisplay || nB > kMaxDisplay;
-  note_->setVisible(downsampled);
-  if (downsampled)
+  note_->setVisible(downsampled || source != li);
+  if (source != li)
+    note_->setText(tr("%1 reuses the neuron map of %2 (residual stream %3): the plans shown are "
+                      "those of %2.")
+                       .arg(QString::fromStdString(own.name), QString::fromStdString(l.name))
+                       .arg(own.stream));
+  else if (downsampled)
     note_->setText(tr("This layer is %1×%2: the heatmaps show block maxima (plan) and block "
                       "means (cost) at %3×%4; the read-out and exports use the exact values.")
                        .arg(nA)
@@ -274,14 +394,37 @@ void PlanHeatmapView::rebuild() {
       break;
   }
   QString kind = l.identity ? tr("output layer kept in place (identity plan, no OT solved)")
-                 : l.reused ? tr("map reused from an earlier layer writing the same neurons")
+                 : l.reused ? tr("map reused from an earlier layer writing the same stream")
+                 : source != li
+                     ? tr("<b>%1</b> reuses this map; %2: %3, %4 iterations")
+                           .arg(QString::fromStdString(own.name), QString::fromStdString(l.name),
+                                status)
+                           .arg(l.iterations)
                             : tr("solved: %1, %2 iterations, marginal error %3, %4 s")
                                   .arg(status)
                                   .arg(l.iterations)
                                   .arg(l.marginalError, 0, 'g', 2)
                                   .arg(l.seconds, 0, 'f', 3);
+  const QStringList partners = streamPartners(li);
+  if (own.stream >= 0) {
+    QStringList from;
+    for (const std::string& w : own.mapFrom) from << QString::fromStdString(w);
+    const StreamMap map = outcome_->summary.options.streamMap;
+    const QString how = map == StreamMap::FirstWriter ? tr("first writer")
+                        : map == StreamMap::Average   ? tr("average of the writers' maps")
+                                                      : tr("one plan on the writers' summed costs");
+    kind += tr("<br><span style='color:#6a3d9a'><b>Residual stream %1</b>: shared with %2 — "
+               "every layer writing this stream uses one neuron map (%3%4).%5</span>")
+                .arg(own.stream)
+                .arg(partners.isEmpty() ? tr("no other layer") : partners.join(", ").toHtmlEscaped())
+                .arg(how)
+                .arg(from.isEmpty() ? QString()
+                                    : tr(", made from %1").arg(from.join(", ").toHtmlEscaped()))
+                .arg(l.sharedPlan ? tr(" The plan shown is the stream's one plan (summed cost).")
+                                  : QString());
+  }
   stats_->setText(
-      tr("<b>%1</b> — %2 A neurons × %3 B neurons<br>"
+      tr("<b>%1</b> — %2 neurons of %10 × %3 of %11<br>"
          "OT cost ⟨T, M⟩: <b>%4</b><br>"
          "Entropy of T: <b>%5</b> (a permutation: %6; uniform: %7)<br>"
          "Mass on each row's best match: <b>%8 %</b><br>%9")
@@ -293,7 +436,7 @@ void PlanHeatmapView::rebuild() {
           .arg(std::log(double(std::max(1, nA))), 0, 'f', 3)
           .arg(std::log(double(std::max(1, nA))) + std::log(double(std::max(1, nB))), 0, 'f', 3)
           .arg(100.0 * l.massOnBest, 0, 'f', 1)
-          .arg(kind));
+          .arg(kind, aName_, bName_));
   Q_UNUSED(maxEntropy);
   for (QCustomPlot* p : plots()) p->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -302,20 +445,32 @@ QString PlanHeatmapView::statistics() const {
   return stats_->text();
 }
 
+int PlanHeatmapView::displayedLayer(int layer) const {
+  const auto& layers = shownLayers();
+  if (layer < 0 || layer >= int(layers.size())) return layer;
+  const LayerResult& l = layers[size_t(layer)];
+  if (l.plan.size() > 0 || l.mapFrom.empty()) return layer;
+  for (size_t k = 0; k < layers.size(); ++k)
+    if (layers[k].name == l.mapFrom.front() && layers[k].plan.size() > 0) return int(k);
+  return layer;
+}
+
 QString PlanHeatmapView::readout(double x, double y) const {
-  const int li = layer_->currentIndex();
-  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) return {};
-  const LayerResult& l = outcome_->layers[size_t(li)];
+  const int li = displayedLayer(layer_->currentIndex());
+  const auto& layers = shownLayers();
+  if (!outcome_ || li < 0 || li >= int(layers.size())) return {};
+  const LayerResult& l = layers[size_t(li)];
   const int j = int(std::lround(x)), k = int(std::lround(y));
   if (j < 0 || j >= l.plan.cols() || k < 0 || k >= l.plan.rows() || k >= int(order_.size()))
     return {};
   const int i = order_[size_t(k)];
-  QString text = QString("%1: i = %2 (A), j = %3 (B)   mass T[i,j] = %4   (%5 % of row i)")
+  QString text = QString("%1: i = %2 (%6), j = %3 (%7)   mass T[i,j] = %4   (%5 % of row i)")
                      .arg(QString::fromStdString(l.name))
                      .arg(i)
                      .arg(j)
                      .arg(l.plan(i, j), 0, 'g', 6)
-                     .arg(l.mu(i) > 0 ? 100.0 * l.plan(i, j) / l.mu(i) : 0.0, 0, 'f', 1);
+                     .arg(l.mu(i) > 0 ? 100.0 * l.plan(i, j) / l.mu(i) : 0.0, 0, 'f', 1)
+                     .arg(aName_, bName_);
   if (l.cost.rows() == l.plan.rows() && l.cost.cols() == l.plan.cols())
     text += QString("   cost M[i,j] = %1").arg(l.cost(i, j), 0, 'g', 6);
   return text;

@@ -5,7 +5,14 @@
 // reordered so the matching shows as a diagonal. Matrices larger than kMaxDisplay per side are
 // block-downsampled for display (block maximum for plans, mean for costs); the hover read-out
 // always uses the exact values. Holds the outcome by shared pointer. UI thread only.
+//
+// N-model outcomes hold one set of plans per model aligned onto the anchor
+// (FusionOutcome::modelLayers): a selector picks the model whose plans are shown. In residual
+// networks the layers writing one residual stream share one neuron map: the statistics say
+// which layers share the current layer's stream, and the layer selector marks them.
 #include <QWidget>
+
+#include <QVector>
 
 #include <vector>
 
@@ -30,6 +37,20 @@ class PlanHeatmapView : public QWidget {
 
   void setOutcome(OutcomePtr outcome);
   OutcomePtr outcome() const { return outcome_; }
+  /// The model (index into the outcome's models, not the anchor) whose plans onto the anchor
+  /// are shown; -1 without an outcome.
+  int currentModel() const;
+  void setCurrentModel(int model);
+  /// Models that can be chosen (every model but the anchor), in order.
+  QVector<int> selectableModels() const;
+  /// The layers of the model shown.
+  const std::vector<LayerResult>& shownLayers() const;
+  /// For a layer of the shown model: the other layers writing the same residual stream (empty
+  /// for layers with a stream of their own, e.g. every layer of a plain network).
+  QStringList streamPartners(int layer) const;
+  /// The layer whose plans are drawn for `layer`: itself, or for a layer that reuses its
+  /// residual stream's map (no plan of its own) the layer the map was solved at.
+  int displayedLayer(int layer) const;
   void setCurrentLayer(int index);
   int currentLayer() const;
   void setReorder(bool diagonal);
@@ -48,11 +69,16 @@ class PlanHeatmapView : public QWidget {
 
  private:
   void rebuild();
+  void fillLayers();
   void onHover(QMouseEvent* event, QCustomPlot* plot);
 
   OutcomePtr outcome_;
   std::vector<int> order_;
+  QComboBox* model_;
+  QLabel* modelLabel_;
+  QLabel* anchorLabel_;
   QComboBox* layer_;
+  QString aName_ = "A", bName_ = "B";  // how the shown model and the anchor are called
   QCheckBox* reorder_;
   QLabel* stats_;
   QLabel* readout_;

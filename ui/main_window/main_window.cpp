@@ -45,7 +45,9 @@ namespace {
 
 // "OT fusion, BN re-estimated (test accuracy 70.52 %)": a row of the results table.
 QString exportChoiceText(const FusionOutcome& outcome, const QString& which) {
-  QString text = QString::fromStdString(exportModelLabel(which.toStdString()));
+  QString text = which == "sequential"      ? QObject::tr("OT fusion, sequential")
+                 : which == "sequential_bn" ? QObject::tr("OT fusion, sequential, BN re-estimated")
+                                            : QString::fromStdString(exportModelLabel(which.toStdString()));
   const auto& acc = outcome.summary.accuracy;
   if (auto it = acc.find(which.toStdString()); it != acc.end())
     text += QObject::tr(" (test accuracy %1 %)").arg(it->second, 0, 'f', 2);
@@ -125,7 +127,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       openFiles(paths);
     }
   });
-  connect(models_, &ModelsPanel::pairChanged, this, &MainWindow::updateActions);
+  connect(models_, &ModelsPanel::pairChanged, this, [this] {
+    bool residual = models_->fusionSet().isEmpty();  // unknown: leave the choice enabled
+    for (const ModelPtr& m : models_->fusionModels())
+      residual = residual || QString::fromStdString(m->architecture).startsWith("resnet");
+    settings_->setResidualModels(residual);
+    updateActions();
+  });
   connect(curves_, &CurvesView::computeRequested, this,
           [this](const QString& which) { computeCurves(which); });
   setAcceptDrops(true);  // model files dropped anywhere on the window are opened
@@ -187,8 +195,8 @@ void MainWindow::createActions() {
   runAction_ = run->addAction(tr("&Run fusion"), this, [this] { runFusion(); });
   runAction_->setShortcut(QKeySequence(tr("Ctrl+R")));
   runAction_->setToolTip(
-      tr("Fuse the chosen pair and evaluate A, B, ensemble, vanilla and "
-         "OT fusion (Ctrl+R)."));
+      tr("Fuse the checked models onto the anchor and evaluate every parent, the ensemble, "
+         "vanilla averaging and OT fusion (Ctrl+R)."));
   QAction* curves =
       run->addAction(tr("Compute accuracy &curves"), this, [this] { computeCurves("all"); });
   curves->setShortcut(QKeySequence(tr("Ctrl+L")));
@@ -262,11 +270,19 @@ void MainWindow::connectController() {
               bool all = true;
               for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
               if (all) {
-                const QStringList paths = models_->paths();
-                models_->setPair(int(paths.indexOf(autoRunPaths_.value(0))),
-                                 int(paths.indexOf(autoRunPaths_.value(1))));
+                setFusionSetByPaths(autoRunPaths_, QString(), {});
                 autoRunPaths_.clear();
                 runFusion();
+              }
+            } else if (rememberedSet_) {
+              // The set of the last session of the app, once all its models are open again.
+              bool all = true;
+              for (const QString& p : std::as_const(rememberedSet_->paths))
+                all = all && models_->model(p);
+              if (all) {
+                setFusionSetByPaths(rememberedSet_->paths, rememberedSet_->anchor,
+                                    rememberedSet_->weights);
+                rememberedSet_.reset();
               }
             }
             updateActions();
@@ -277,10 +293,13 @@ void MainWindow::connectController() {
     outcome_ = outcome;
     outcomeMeasuredAt_ = QDateTime::currentDateTimeUtc();
     storedResults_.reset();  // the table now shows what was just measured
-    results_->setSummary(outcome->summary);
+    results_->setSummary(outcome->summary, outcome->anchor);
     results_->setExportNote(exportNote(*outcome));
     heatmap_->setOutcome(outcome);
-    matching_->setOutcome(outcome, lastRequest_.a, lastRequest_.b);
+    if (lastRequest_.models.size() >= 2)
+      matching_->setOutcome(outcome, lastRequest_.models, lastRequest_.anchor);
+    else
+      matching_->setOutcome(outcome, lastRequest_.a, lastRequest_.b);
     const auto& acc = outcome->summary.accuracy;
     auto fused = acc.find("fused");
     setStatus(fused != acc.end()
@@ -345,6 +364,7 @@ void MainWindow::connectController() {
       if (!curves_
                ->points(curve, curve == "interpolation" ? "aligned"
                                : curve == "progressive" ? "progressive"
+                               : curve == "growth"      ? "fused"
                                                         : "sinkhorn")
                .isEmpty())
         curves_->setStatus(curve, tr("Done."));
@@ -403,9 +423,7 @@ void MainWindow::openFiles(const QStringList& paths, bool runWhenLoaded) {
     bool all = true;
     for (const QString& p : std::as_const(autoRunPaths_)) all = all && models_->model(p);
     if (all) {  // already open
-      const QStringList open = models_->paths();
-      models_->setPair(int(open.indexOf(autoRunPaths_.value(0))),
-                       int(open.indexOf(autoRunPaths_.value(1))));
+      setFusionSetByPaths(autoRunPaths_, QString(), {});
       autoRunPaths_.clear();
       runFusion();
     }
@@ -420,8 +438,28 @@ bool MainWindow::currentRequest(FusionRequest* request, const QString& what) {
     reportError(tr("Cannot %1").arg(what), why);
     return false;
   }
-  *request = settings_->settings().request(models_->first(), models_->second());
+  *request = settings_->settings().request(models_->fusionModels(), models_->anchorPosition(),
+                                           models_->weights());
   return true;
+}
+
+void MainWindow::setFusionSetByPaths(const QStringList& paths, const QString& anchor,
+                                     const std::vector<double>& weights) {
+  const QStringList open = models_->paths();
+  // The panel keeps the list's order: weights follow their models.
+  QVector<int> set;
+  std::vector<std::pair<int, double>> weighted;
+  for (int k = 0; k < paths.size(); ++k) {
+    const int i = int(open.indexOf(paths[k]));
+    if (i < 0 || set.contains(i)) continue;
+    set << i;
+    weighted.push_back({i, k < int(weights.size()) ? weights[size_t(k)] : 1.0});
+  }
+  std::sort(weighted.begin(), weighted.end());
+  std::vector<double> ordered;
+  if (weights.size() == size_t(paths.size()))
+    for (const auto& [i, w] : weighted) ordered.push_back(w);
+  models_->setFusionSet(set, anchor.isEmpty() ? -1 : int(open.indexOf(anchor)), ordered);
 }
 
 int MainWindow::runFusion() {
@@ -443,7 +481,15 @@ int MainWindow::computeCurves(const QString& which) {
   auto submit = [&](const QString& curve) {
     curves_->clearCurve(curve);
     curves_->setStatus(curve, tr("Computing…"));
-    if (curve == "interpolation")
+    if (curve == "growth") {
+      // Every checked model, equal weights, in the panel's order, onto the anchor.
+      FusionRequest growth = request;
+      growth.models = models_->fusionModels();
+      growth.anchor = models_->anchorPosition();
+      growth.weights.clear();
+      growth.sequential = false;
+      job = controller_->submitGrowth(growth);
+    } else if (curve == "interpolation")
       job = controller_->submitInterpolation(request, curves_->interpolationPoints());
     else if (curve == "progressive")
       job = controller_->submitProgressive(request);
@@ -452,8 +498,29 @@ int MainWindow::computeCurves(const QString& which) {
                                        curves_->epsilonPoints());
     curveJobs_.insert(job, curve);
   };
-  for (const char* c : {"interpolation", "progressive", "epsilon"})
-    if (which == "all" || which == c) submit(c);
+  // The two-model curves show the first aligned model onto the anchor.
+  if (models_->fusionSet().size() > 2 && request.a && request.b) {
+    auto name = [](const ModelPtr& m) {
+      return QFileInfo(QString::fromStdString(m->path)).fileName().toHtmlEscaped();
+    };
+    curves_->setModelsNote(
+        tr("%1 checked models: curves (a)–(c) show the first of them aligned onto the anchor, "
+           "A = <b>%2</b> onto B = <b>%3</b>; (d) all of them.")
+            .arg(models_->fusionSet().size())
+            .arg(name(request.a), name(request.b)));
+  } else {
+    curves_->setModelsNote(QString());
+  }
+  FusionRequest pair = request;
+  pair.models.clear();
+  pair.weights.clear();
+  pair.sequential = false;
+  for (const QString& c : CurvesView::curveNames()) {
+    if (which != "all" && which != c) continue;
+    if (c != "growth") std::swap(request, pair);
+    submit(c);
+    if (c != "growth") std::swap(request, pair);
+  }
   return job;
 }
 
@@ -477,7 +544,11 @@ void MainWindow::saveSession(const QString& path) {
   s.models = models_->paths();
   s.first = models_->firstIndex();
   s.second = models_->secondIndex();
+  s.fuse = models_->fusionSet();
+  s.anchor = models_->anchorIndex();
+  s.weights = models_->weights();
   s.settings = settings_->settings();
+  s.settings.anchorIsSecond = true;  // "second" is the anchor (for the two-model app)
   s.settings.interpolationPoints = curves_->interpolationPoints();
   s.settings.epsilonFrom = curves_->epsilonFrom();
   s.settings.epsilonTo = curves_->epsilonTo();
@@ -485,9 +556,11 @@ void MainWindow::saveSession(const QString& path) {
   if (outcome_) {
     s.results = outcome_->summary;
     s.resultsMeasuredAt = outcomeMeasuredAt_;
+    s.resultsAnchor = outcome_->anchor;
   } else if (storedResults_) {  // still the stored ones, with their original date
     s.results = storedResults_;
     s.resultsMeasuredAt = storedMeasuredAt_;
+    s.resultsAnchor = storedAnchor_;
   }
   try {
     s.save(path);
@@ -562,10 +635,11 @@ void MainWindow::commitSession() {
                                                 settings.dataDir.toStdString());
     evalJobs_.insert(job, path);
   }
-  // The pair by path: models opened before the session shift the panel's indices.
-  if (s.first >= 0 && s.second >= 0 && s.first < p.paths.size() && s.second < p.paths.size()) {
-    const QStringList open = models_->paths();
-    models_->setPair(int(open.indexOf(p.paths[s.first])), int(open.indexOf(p.paths[s.second])));
+  // The set by path: models opened before the session shift the panel's indices.
+  if (s.fuse.size() >= 2) {
+    QStringList set;
+    for (int i : s.fuse) set << p.paths.value(i);
+    setFusionSetByPaths(set, p.paths.value(s.anchor), s.weights);
   }
   // Plans and curves of an earlier run belong to another pair or other settings.
   outcome_.reset();
@@ -575,7 +649,9 @@ void MainWindow::commitSession() {
   if (s.results) {
     storedResults_ = s.results;
     storedMeasuredAt_ = s.resultsMeasuredAt;
-    results_->setStoredSummary(*s.results, s.resultsMeasuredAt, p.file, s.savedAt);
+    storedAnchor_ = s.resultsAnchor;
+    results_->setStoredSummary(*s.results, s.resultsMeasuredAt, p.file, s.savedAt,
+                               s.resultsAnchor);
     // Stored numbers have no model behind them: nothing to export until the run is repeated.
     results_->setExportNote(tr("Stored results: run the fusion again to export its model."));
   } else {
@@ -590,8 +666,12 @@ void MainWindow::commitSession() {
 void MainWindow::exportModel() {
   if (!outcome_ || !outcome_->fused) return;
   QString which = QString::fromStdString(defaultExportModel(*outcome_));
-  if (outcome_->fusedBn) {  // two models to choose from: the table's two OT fusion rows
-    const QStringList keys{"fused_bn", "fused"};
+  QStringList keys;  // the table's OT fusion rows that have a model
+  if (outcome_->fusedBn) keys << "fused_bn";
+  keys << "fused";
+  if (outcome_->sequentialBn) keys << "sequential_bn";
+  if (outcome_->sequential) keys << "sequential";
+  if (keys.size() > 1) {
     QStringList items;
     for (const QString& k : keys) items << exportChoiceText(*outcome_, k);
     bool ok = false;
@@ -631,8 +711,17 @@ QStringList MainWindow::exportPlansTo(const QString& dir) {
   if (!outcome_) return {};
   try {
     QStringList out;
-    for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
-      out << QString::fromStdString(f);
+    if (outcome_->modelLayers.size() > 2) {
+      // N models: one folder per model aligned onto the anchor, "model_<i>" (1-based).
+      for (size_t i = 0; i < outcome_->modelLayers.size(); ++i)
+        if (int(i) != outcome_->anchor && !outcome_->modelLayers[i].empty())
+          for (const auto& f : writePlansCsv(QString("%1/model_%2").arg(dir).arg(i + 1).toStdString(),
+                                             outcome_->modelLayers[i]))
+            out << QString::fromStdString(f);
+    } else {
+      for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
+        out << QString::fromStdString(f);
+    }
     setStatus(tr("%1 plan files written to %2.").arg(out.size()).arg(dir));
     return out;
   } catch (const std::exception& e) {
@@ -652,7 +741,10 @@ bool MainWindow::exportReportTo(const QString& path) {
   if (!outcome_) return false;
   try {
     writeFileAtomically(path.toStdString(),
-                        reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true));
+                        reportJson(outcome_->summary, &outcome_->layers, /*includeMatrices=*/true,
+                                   // N models: every model's plans onto the anchor
+                                   outcome_->modelLayers.size() > 2 ? &outcome_->modelLayers
+                                                                    : nullptr));
     setStatus(tr("Report written to %1.").arg(path));
     return true;
   } catch (const std::exception& e) {
@@ -772,6 +864,20 @@ QStringList MainWindow::saveScreenshots(const QString& dir) {
     const QString file = dir + "/studio-" + name + ".png";
     if (grab().save(file, "PNG", 0)) files << file;  // 0: smallest file
   }
+  // N models: the plans of another model onto the anchor too.
+  if (const QVector<int> others = heatmap_->selectableModels(); others.size() > 1) {
+    const int keepModel = heatmap_->currentModel();
+    const int keepLayer = heatmap_->currentLayer();
+    heatmap_->setCurrentModel(others.last());
+    heatmap_->setCurrentLayer(keepLayer);
+    tabs_->setCurrentWidget(heatmap_);
+    QApplication::processEvents();
+    for (QCustomPlot* p : heatmap_->plots()) p->replot();
+    const QString file = dir + QString("/studio-heatmap-model%1.png").arg(others.last() + 1);
+    if (grab().save(file, "PNG", 0)) files << file;
+    heatmap_->setCurrentModel(keepModel);
+    heatmap_->setCurrentLayer(keepLayer);
+  }
   tabs_->setCurrentWidget(keep);
   heatmap_->setReorder(keepReorder);
   const QString panel = dir + "/models-panel.png";
@@ -813,6 +919,16 @@ void MainWindow::restoreState() {
   if (s.contains("window/state")) QMainWindow::restoreState(s.value("window/state").toByteArray());
   const StudioSettings settings = StudioSettings::load(s);
   settings_->setSettings(settings);
+  // The models fused last time: chosen again when they are all opened again.
+  const QStringList set = s.value("fusion/models").toStringList();
+  if (set.size() >= 2) {
+    RememberedSet r;
+    r.paths = set;
+    r.anchor = s.value("fusion/anchor").toString();
+    for (const QVariant& w : s.value("fusion/weights").toList()) r.weights.push_back(w.toDouble());
+    if (r.weights.size() != size_t(set.size())) r.weights.clear();
+    rememberedSet_ = r;
+  }
   curves_->setRanges(settings.interpolationPoints, settings.epsilonFrom, settings.epsilonTo,
                      settings.epsilonPoints);
 }
@@ -843,6 +959,13 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.epsilonTo = curves_->epsilonTo();
   settings.epsilonPoints = curves_->epsilonPoints();
   settings.save(s);
+  if (models_->fusionSet().size() >= 2) {
+    s.setValue("fusion/models", models_->fusionPaths());
+    s.setValue("fusion/anchor", models_->paths().value(models_->anchorIndex()));
+    QVariantList w;
+    for (double x : models_->weights()) w << x;
+    s.setValue("fusion/weights", w);
+  }
   // Cancel, quit, and wait a bounded time: a running job stops at its next check; one that
   // cannot is left to finish in the background (EngineController::shutdown).
   controller_->shutdown(EngineController::kShutdownWaitMs);

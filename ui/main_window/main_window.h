@@ -48,12 +48,15 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  /// Opens model files in the background. With `runWhenLoaded`, runs the fusion of the first
-  /// two of them as soon as they are all loaded.
+  /// Opens model files in the background. With `runWhenLoaded` (two or more paths), fuses
+  /// all of them (default anchor) as soon as they are all loaded.
   void openFiles(const QStringList& paths, bool runWhenLoaded = false);
-  /// Runs fusion + evaluation of the chosen pair; returns the job id, or -1 (error reported).
+  /// Runs fusion + evaluation of the models checked in the models panel onto their anchor;
+  /// returns the job id, or -1 (error reported).
   int runFusion();
-  /// "interpolation", "progressive", "epsilon" or "all"; returns the last job id or -1.
+  /// "interpolation", "progressive", "epsilon", "growth" or "all"; returns the last job id or
+  /// -1. The two-model curves show the first aligned model onto the anchor; "growth" all the
+  /// checked models.
   int computeCurves(const QString& which);
   /// Cancels every queued and running job (direct store to their atomic flags).
   void cancelJobs();
@@ -74,7 +77,8 @@ class MainWindow : public QMainWindow {
   /// says which model it is: `which` is "fused" or "fused_bn" (the results table's rows),
   /// empty = the default, the re-estimated one when it was computed (what the results view
   /// says an export writes; the menu action asks when there is a choice). Plans are one CSV
-  /// per layer; the report is JSON with matrices; plots of the current view are PNG or PDF by
+  /// per layer (N models: one folder "model_<i>" per model aligned onto the anchor, i counted
+  /// from 1); the report is JSON with matrices; plots of the current view are PNG or PDF by
   /// the suffix of `path` (further plots of the view get "-2", "-3", ...).
   bool exportModelTo(const QString& path, const QString& which = QString());
   QStringList exportPlansTo(const QString& dir);
@@ -120,6 +124,10 @@ class MainWindow : public QMainWindow {
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   bool currentRequest(FusionRequest* request, const QString& what);
+  /// Chooses the models `paths` (open ones) to fuse, `anchor` (a path; empty: the default) and
+  /// their weights (one per path; empty: equal).
+  void setFusionSetByPaths(const QStringList& paths, const QString& anchor,
+                           const std::vector<double>& weights);
   QList<QCustomPlot*> currentPlots() const;
   void exportModel();
   void exportPlans();
@@ -161,6 +169,15 @@ class MainWindow : public QMainWindow {
   // Results read from a session and shown as stored, with when they were measured.
   std::optional<FusionSummary> storedResults_;
   QDateTime storedMeasuredAt_;
+  int storedAnchor_ = -1;
+  // The models fused when the app was last closed (QSettings), chosen again once they are all
+  // open again.
+  struct RememberedSet {
+    QStringList paths;
+    QString anchor;
+    std::vector<double> weights;
+  };
+  std::optional<RememberedSet> rememberedSet_;
   struct PendingSession {
     QString file;
     SessionFile session;

@@ -26,11 +26,22 @@ std::map<std::string, double> mapFromJson(const QJsonObject& o) {
 void SessionFile::save(const QString& path) const {
   QJsonObject root;
   root["format"] = "otfuse-studio-session";
-  root["version"] = 2;
+  root["version"] = 3;
   root["savedAt"] = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
   root["models"] = QJsonArray::fromStringList(models);
   root["first"] = first;
   root["second"] = second;
+  if (!fuse.isEmpty()) {  // else read back as the pair (first, second), B the anchor
+    QJsonArray fuseArray;
+    for (int i : fuse) fuseArray.append(i);
+    root["fuse"] = fuseArray;
+    root["anchor"] = anchor;
+  }
+  if (!fuse.isEmpty() && !weights.empty()) {
+    QJsonArray w;
+    for (double x : weights) w.append(x);
+    root["weights"] = w;
+  }
   root["settings"] = settings.toJson();
   if (results) {
     QJsonObject r;
@@ -48,6 +59,7 @@ void SessionFile::save(const QString& path) const {
     r["evaluationSeconds"] = results->evaluationSeconds;
     r["samples"] = results->samples;
     r["seed"] = QString::number(results->seed);
+    if (resultsAnchor >= 0) r["anchor"] = resultsAnchor;
     root["results"] = r;
   }
   writeFileAtomically(path.toStdString(), QJsonDocument(root).toJson().toStdString());
@@ -86,8 +98,45 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
                           std::to_string(s.second) + ") is not two different entries of its " +
                           std::to_string(n) + " \"models\"");
   }
-  s.savedAt = QDateTime::fromString(root.value("savedAt").toString(), Qt::ISODate);
   s.settings = StudioSettings::fromJson(root.value("settings").toObject());
+  const auto n = s.models.size();
+  if (root.contains("fuse")) {
+    for (const QJsonValue& v : root.value("fuse").toArray()) {
+      const int i = v.toInt(-1);
+      if (!v.isDouble() || i < 0 || i >= n || s.fuse.contains(i))
+        throw FileError(path.toStdString(),
+                        "\"fuse\" must list different entries of its " + std::to_string(n) +
+                            " \"models\" (0.." + std::to_string(n - 1) + "); found " +
+                            QJsonDocument(root.value("fuse").toArray()).toJson(QJsonDocument::Compact).toStdString());
+      s.fuse << i;
+    }
+    if (s.fuse.size() < 2 && n >= 2)
+      throw FileError(path.toStdString(), "\"fuse\" names " + std::to_string(s.fuse.size()) +
+                                              " model(s): fusion needs two or more");
+    s.anchor = root.value("anchor").toInt(-1);
+    if (!s.fuse.isEmpty() && !s.fuse.contains(s.anchor))
+      throw FileError(path.toStdString(), "the \"anchor\" (" + std::to_string(s.anchor) +
+                                              ") is not one of the models in \"fuse\"");
+    if (root.contains("weights")) {
+      const QJsonArray w = root.value("weights").toArray();
+      double sum = 0;
+      for (const QJsonValue& v : w) {
+        if (!v.isDouble() || !(v.toDouble() >= 0))
+          throw FileError(path.toStdString(), "\"weights\" must be numbers >= 0");
+        s.weights.push_back(v.toDouble());
+        sum += v.toDouble();
+      }
+      if (s.weights.size() != size_t(s.fuse.size()) || !(sum > 0))
+        throw FileError(path.toStdString(),
+                        "\"weights\" must hold one weight per model in \"fuse\" (" +
+                            std::to_string(s.fuse.size()) + "), not all zero; found " +
+                            std::to_string(s.weights.size()));
+    }
+  } else if (n >= 2) {  // a two-model session (version 1 or 2)
+    s.fuse = {std::min(s.first, s.second), std::max(s.first, s.second)};
+    s.anchor = s.settings.anchorIsSecond ? s.second : s.first;
+  }
+  s.savedAt = QDateTime::fromString(root.value("savedAt").toString(), Qt::ISODate);
   if (root.contains("results")) {
     const QJsonObject r = root.value("results").toObject();
     FusionSummary sum;
@@ -105,6 +154,7 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
     sum.options = s.settings.options;
     s.results = sum;
     s.resultsMeasuredAt = QDateTime::fromString(r.value("measuredAt").toString(), Qt::ISODate);
+    s.resultsAnchor = r.value("anchor").toInt(-1);
   }
   return s;
 }

@@ -74,9 +74,10 @@ void BipartiteView::paintEvent(QPaintEvent*) {
     return;
   }
   const int nA = int(plan_.rows()), nB = int(plan_.cols());
-  p.drawText(QRectF(0, 4, a.left() + 40, 24), Qt::AlignCenter, tr("A (%1)").arg(nA));
+  p.drawText(QRectF(0, 4, a.left() + 40, 24), Qt::AlignCenter,
+             QString("%1 (%2)").arg(sideNames_[0]).arg(nA));
   p.drawText(QRectF(a.right() - 40, 4, width() - a.right() + 40, 24), Qt::AlignCenter,
-             tr("B (%1)").arg(nB));
+             QString("%1 (%2)").arg(sideNames_[1]).arg(nB));
   p.drawText(QRectF(a.left() + 40, 4, a.width() - 80, 24), Qt::AlignCenter, layerName_);
   p.setFont(font());
 

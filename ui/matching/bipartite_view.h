@@ -20,6 +20,12 @@ class BipartiteView : public QWidget {
   /// `plan` is (nA x nB), rows = A's neurons. Clears the selection.
   void setPlan(const Eigen::MatrixXd& plan, const QString& layerName);
   void select(Side side, int index);
+  /// What the two sides are called at the top ("A", "B" by default; "model 3", "anchor").
+  void setSideNames(const QString& a, const QString& b) {
+    sideNames_[0] = a;
+    sideNames_[1] = b;
+    update();
+  }
   Side selectedSide() const { return side_; }
   int selectedIndex() const { return selected_; }
   /// Where a dot is drawn, for tests and hit testing.
@@ -43,6 +49,7 @@ class BipartiteView : public QWidget {
   Eigen::MatrixXd plan_;
   std::vector<Link> links_;  // entries above 5 % of the largest
   QString layerName_;
+  QString sideNames_[2] = {QStringLiteral("A"), QStringLiteral("B")};
   double maxMass_ = 0;
   Side side_ = Side::A;
   int selected_ = -1;

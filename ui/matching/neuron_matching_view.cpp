@@ -1,6 +1,7 @@
 #include "matching/neuron_matching_view.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -14,8 +15,17 @@ NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QHBoxLayout(this);
   auto* left = new QVBoxLayout;
   auto* bar = new QHBoxLayout;
+  layer_ = new QComboBox(this);  // the first combo box child (tests find it so)
+  layer_->setObjectName("layer");
+  modelLabel_ = new QLabel(tr("Matching of"));
+  bar->addWidget(modelLabel_);
+  model_ = new QComboBox;
+  model_->setObjectName("matchingModel");
+  model_->setToolTip(tr("The model whose neurons are matched onto the anchor's."));
+  bar->addWidget(model_);
+  modelLabel_->setVisible(false);
+  model_->setVisible(false);
   bar->addWidget(new QLabel(tr("Layer")));
-  layer_ = new QComboBox;
   layer_->setToolTip(tr("The layer whose neuron matching is drawn."));
   layer_->setMinimumContentsLength(14);
   bar->addWidget(layer_);
@@ -63,18 +73,71 @@ NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
   layout->addLayout(right, 2);
 
   connect(layer_, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+  connect(model_, &QComboBox::currentIndexChanged, this, [this] {
+    const int m = currentModel();
+    a_ = m >= 0 && m < int(models_.size()) ? models_[size_t(m)] : nullptr;
+    fillLayers();
+    rebuild();
+  });
   connect(bipartite_, &BipartiteView::neuronSelected, this, &NeuronMatchingView::onSelected);
 }
 
 void NeuronMatchingView::setOutcome(OutcomePtr outcome, ModelPtr a, ModelPtr b) {
+  setOutcome(std::move(outcome), std::vector<ModelPtr>{std::move(a), std::move(b)}, 1);
+}
+
+void NeuronMatchingView::setOutcome(OutcomePtr outcome, std::vector<ModelPtr> models, int anchor) {
   outcome_ = std::move(outcome);
-  a_ = std::move(a);
-  b_ = std::move(b);
-  QSignalBlocker block(layer_);
-  layer_->clear();
-  if (outcome_)
-    for (const auto& l : outcome_->layers) layer_->addItem(QString::fromStdString(l.name));
+  models_ = std::move(models);
+  anchor_ = anchor;
+  b_ = anchor >= 0 && anchor < int(models_.size()) ? models_[size_t(anchor)] : nullptr;
+  {
+    QSignalBlocker block(model_);
+    const int previous = currentModel();
+    model_->clear();
+    const int n = int(models_.size());
+    for (int i = 0; i < n; ++i) {
+      if (i == anchor) continue;
+      const QString file =
+          models_[size_t(i)] ? QFileInfo(QString::fromStdString(models_[size_t(i)]->path)).fileName()
+                             : QString();
+      model_->addItem(n == 2 ? tr("A (%1)").arg(file) : tr("model %1 (%2)").arg(i + 1).arg(file), i);
+    }
+    const int keep = model_->findData(previous);
+    model_->setCurrentIndex(keep >= 0 ? keep : 0);
+    model_->setVisible(n > 2);
+    modelLabel_->setVisible(n > 2);
+  }
+  const int m = currentModel();
+  a_ = m >= 0 && m < int(models_.size()) ? models_[size_t(m)] : nullptr;
+  fillLayers();
   rebuild();
+}
+
+int NeuronMatchingView::currentModel() const {
+  return model_->currentIndex() >= 0 ? model_->currentData().toInt() : -1;
+}
+
+void NeuronMatchingView::setCurrentModel(int model) {
+  const int k = model_->findData(model);
+  if (k >= 0) model_->setCurrentIndex(k);
+}
+
+const std::vector<LayerResult>& NeuronMatchingView::shownLayers() const {
+  static const std::vector<LayerResult> none;
+  if (!outcome_) return none;
+  const int m = currentModel();
+  if (m >= 0 && m < int(outcome_->modelLayers.size()) && !outcome_->modelLayers[size_t(m)].empty())
+    return outcome_->modelLayers[size_t(m)];
+  return outcome_->layers;
+}
+
+void NeuronMatchingView::fillLayers() {
+  QSignalBlocker block(layer_);
+  const int previous = layer_->currentIndex();
+  layer_->clear();
+  for (const auto& l : shownLayers()) layer_->addItem(QString::fromStdString(l.name));
+  if (previous >= 0 && previous < layer_->count()) layer_->setCurrentIndex(previous);
 }
 
 void NeuronMatchingView::setCurrentLayer(int index) {
@@ -88,11 +151,21 @@ void NeuronMatchingView::rebuild() {
   const int li = layer_->currentIndex();
   imageA_ = imageB_ = imageFused_ = QImage();
   for (QLabel* pic : {picA_, picB_, picFused_}) pic->clear();
-  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) {
+  const auto& layers = shownLayers();
+  if (!outcome_ || li < 0 || li >= int(layers.size())) {
     bipartite_->setPlan(Eigen::MatrixXd(), QString());
     return;
   }
-  const LayerResult& l = outcome_->layers[size_t(li)];
+  // A layer that reuses its residual stream's map: draw the map it reuses.
+  const LayerResult* shown = &layers[size_t(li)];
+  if (shown->plan.size() == 0 && !shown->mapFrom.empty())
+    for (const auto& other : layers)
+      if (other.name == shown->mapFrom.front() && other.plan.size() > 0) shown = &other;
+  const LayerResult& l = *shown;
+  if (models_.size() > 2)
+    bipartite_->setSideNames(tr("model %1").arg(currentModel() + 1), tr("anchor"));
+  else
+    bipartite_->setSideNames(tr("A"), tr("B"));
   bipartite_->setPlan(l.plan, QString::fromStdString(l.name));
   detail_->setText(tr("Click a neuron on either side of the drawing."));
   imageNote_->setText(li == 0 ? QString()
@@ -130,10 +203,19 @@ QImage NeuronMatchingView::weightImage(const Eigen::MatrixXf& w) {
 
 void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
   const int li = layer_->currentIndex();
-  if (!outcome_ || li < 0 || li >= int(outcome_->layers.size())) return;
-  const LayerResult& l = outcome_->layers[size_t(li)];
+  const auto& layers = shownLayers();
+  if (!outcome_ || li < 0 || li >= int(layers.size())) return;
+  const LayerResult* shown = &layers[size_t(li)];
+  if (shown->plan.size() == 0 && !shown->mapFrom.empty())
+    for (const auto& other : layers)
+      if (other.name == shown->mapFrom.front() && other.plan.size() > 0) shown = &other;
+  const LayerResult& l = *shown;
+  if (l.plan.size() == 0) return;
   int i = 0, j = 0;
   double share = 0;
+  const bool two = models_.size() <= 2;
+  const QString aName = two ? tr("A") : tr("model %1").arg(currentModel() + 1);
+  const QString bName = two ? tr("B") : tr("the anchor");
   if (side == BipartiteView::Side::A) {
     i = index;
     Eigen::Index best = 0;
@@ -141,12 +223,13 @@ void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
     j = int(best);
     const double total = l.plan.row(i).sum();
     share = total > 0 ? m / total : 0;
-    detail_->setText(tr("<b>%1</b>: A's neuron <b>%2</b> sends %3 % of its mass to B's neuron "
+    detail_->setText(tr("<b>%1</b>: %5's neuron <b>%2</b> sends %3 % of its mass to %6's neuron "
                         "<b>%4</b>; in the fused model it is averaged into neuron %4.")
                          .arg(QString::fromStdString(l.name))
                          .arg(i)
                          .arg(100.0 * share, 0, 'f', 1)
-                         .arg(j));
+                         .arg(j)
+                         .arg(aName, bName));
   } else {
     j = index;
     Eigen::Index best = 0;
@@ -154,15 +237,16 @@ void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
     i = int(best);
     const double total = l.plan.col(j).sum();
     share = total > 0 ? m / total : 0;
-    detail_->setText(tr("<b>%1</b>: B's neuron <b>%2</b> receives %3 % of its mass from A's "
+    detail_->setText(tr("<b>%1</b>: %5's neuron <b>%2</b> receives %3 % of its mass from %6's "
                         "neuron <b>%4</b>.")
                          .arg(QString::fromStdString(l.name))
                          .arg(j)
                          .arg(100.0 * share, 0, 'f', 1)
-                         .arg(i));
+                         .arg(i)
+                         .arg(bName, aName));
   }
-  capA_->setText(tr("A's neuron %1").arg(i));
-  capB_->setText(tr("matched B neuron %1").arg(j));
+  capA_->setText(tr("%1's neuron %2").arg(aName).arg(i));
+  capB_->setText(tr("matched %1 neuron %2").arg(two ? bName : tr("anchor")).arg(j));
   capFused_->setText(tr("fused neuron %1").arg(j));
   if (li != 0) return;
   if (!a_ || !b_ || !outcome_->fused) {

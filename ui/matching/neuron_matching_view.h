@@ -3,9 +3,12 @@
 // read-out of the selected neuron's partners, and, for the first layer, the incoming weights of
 // A's selected neuron, of its matched B neuron and of the fused neuron as images side by side
 // (blue negative, white zero, red positive; each image scaled to its own largest |weight|).
+// N-model outcomes: a selector picks the model whose matching onto the anchor is drawn.
 // UI thread only.
 #include <QImage>
 #include <QWidget>
+
+#include <vector>
 
 #include "matching/bipartite_view.h"
 #include "worker/studio_types.h"
@@ -22,6 +25,11 @@ class NeuronMatchingView : public QWidget {
 
   /// `a` was aligned onto the anchor `b`; the outcome's fused model is in B's neuron order.
   void setOutcome(OutcomePtr outcome, ModelPtr a, ModelPtr b);
+  /// N models, in the outcome's order (outcome->modelLayers), aligned onto models[anchor].
+  void setOutcome(OutcomePtr outcome, std::vector<ModelPtr> models, int anchor);
+  /// The model whose matching is drawn (index into the models; never the anchor).
+  int currentModel() const;
+  void setCurrentModel(int model);
   void setCurrentLayer(int index);
   int currentLayer() const;
   /// Selects A's neuron `i` (as if clicked).
@@ -38,10 +46,16 @@ class NeuronMatchingView : public QWidget {
 
  private:
   void rebuild();
+  void fillLayers();
+  const std::vector<LayerResult>& shownLayers() const;
   void onSelected(BipartiteView::Side side, int index);
 
   OutcomePtr outcome_;
-  ModelPtr a_, b_;
+  ModelPtr a_, b_;  // the shown model and the anchor
+  std::vector<ModelPtr> models_;
+  int anchor_ = 1;
+  QLabel* modelLabel_;
+  QComboBox* model_;
   QComboBox* layer_;
   BipartiteView* bipartite_;
   QLabel* detail_;

@@ -1,7 +1,9 @@
 #include "models_panel/models_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
@@ -40,19 +42,38 @@ ModelsPanel::ModelsPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(open);
 
   list_ = new QListWidget;
-  list_->setToolTip(tr("Opened models; select one to see its layers and metadata."));
+  list_->setToolTip(
+      tr("Opened models. Check the ones to fuse (two or more, fused in this order); select one "
+         "to see its layers and metadata."));
   list_->setMinimumHeight(60);
-  list_->setMaximumHeight(110);
+  list_->setMaximumHeight(130);
   layout->addWidget(list_);
 
-  auto* pairForm = new QFormLayout;
-  first_ = new QComboBox;
-  second_ = new QComboBox;
-  first_->setToolTip(tr("The first model of the pair (aligned onto the second by default)."));
-  second_->setToolTip(tr("The second model of the pair (the anchor by default)."));
-  pairForm->addRow(tr("First (A)"), first_);
-  pairForm->addRow(tr("Second (B)"), second_);
-  layout->addLayout(pairForm);
+  setSummary_ = new QLabel;
+  setSummary_->setWordWrap(true);
+  layout->addWidget(setSummary_);
+  auto* setForm = new QFormLayout;
+  anchorBox_ = new QComboBox;
+  anchorBox_->setToolTip(
+      tr("The anchor keeps its neuron order and sets the fused model's widths; every other "
+         "checked model is aligned onto it with its own transport plans. Default: model B for "
+         "two models, the first model for three or more."));
+  setForm->addRow(tr("Anchor"), anchorBox_);
+  customWeights_ = new QCheckBox(tr("Custom weights"));
+  customWeights_->setToolTip(
+      tr("Weights of the models in the average (normalized to sum 1). Off: equal weights 1/N "
+         "(for two models: the anchor weight t of the settings)."));
+  setForm->addRow(tr("Weights"), customWeights_);
+  layout->addLayout(setForm);
+  weights_ = new QTableWidget(0, 2);
+  weights_->setHorizontalHeaderLabels({tr("Model"), tr("Weight")});
+  weights_->verticalHeader()->setVisible(false);
+  weights_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+  weights_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+  weights_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  weights_->setMaximumHeight(120);
+  weights_->setVisible(false);
+  layout->addWidget(weights_);
   compatibility_ = new QLabel;
   compatibility_->setWordWrap(true);
   compatibility_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -96,9 +117,25 @@ ModelsPanel::ModelsPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(split, 1);
 
   connect(list_, &QListWidget::currentRowChanged, this, &ModelsPanel::showDetails);
-  connect(first_, &QComboBox::currentIndexChanged, this, &ModelsPanel::refreshPair);
-  connect(second_, &QComboBox::currentIndexChanged, this, &ModelsPanel::refreshPair);
-  refreshPair();
+  connect(list_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+    if (refreshing_) return;
+    const int i = list_->row(item);
+    if (i < 0 || i >= count()) return;
+    const bool fuse = item->checkState() == Qt::Checked;
+    if (entries_[size_t(i)].fuse == fuse) return;
+    entries_[size_t(i)].fuse = fuse;
+    if (!fuse && anchor_ == i) anchor_ = -1;
+    refreshSet();
+  });
+  connect(anchorBox_, &QComboBox::activated, this, [this](int row) {
+    setAnchor(anchorBox_->itemData(row).toInt());
+  });
+  connect(customWeights_, &QCheckBox::toggled, this, [this] { refreshSet(); });
+  refreshSet();
+}
+
+int ModelsPanel::defaultAnchor(int n) {
+  return n == 2 ? 1 : 0;
 }
 
 int ModelsPanel::indexOf(const QString& path) const {
@@ -121,89 +158,232 @@ ModelPtr ModelsPanel::model(const QString& path) const {
 void ModelsPanel::addModel(const QString& path, ModelPtr model) {
   int i = indexOf(path);
   if (i >= 0) {
-    entries_[size_t(i)] = Entry{path, std::move(model), {}, {}, 0, 0, {}};
+    Entry& e = entries_[size_t(i)];
+    e = Entry{path, std::move(model), {}, {}, 0, 0, {}, e.fuse, e.weight};
   } else {
-    entries_.push_back(Entry{path, std::move(model), {}, {}, 0, 0, {}});
+    const bool fuse = fusionSet().size() < 2;  // the first two models form the set
+    entries_.push_back(Entry{path, std::move(model), {}, {}, 0, 0, {}, fuse, 1.0});
     i = int(entries_.size()) - 1;
   }
-  const int keepFirst = first_->currentIndex(), keepSecond = second_->currentIndex();
   refreshList();
-  QSignalBlocker b1(first_), b2(second_);
-  first_->setCurrentIndex(keepFirst >= 0 ? keepFirst : 0);
-  second_->setCurrentIndex(keepSecond >= 0 && keepSecond != first_->currentIndex()
-                               ? keepSecond
-                               : std::min(1, count() - 1));
-  list_->setCurrentRow(i);
-  refreshPair();
+  {
+    QSignalBlocker block(list_);
+    list_->setCurrentRow(i);
+  }
+  showDetails(i);
+  refreshSet();
 }
 
 void ModelsPanel::clear() {
   entries_.clear();
+  anchor_ = -1;
   refreshList();
-  refreshPair();
+  refreshSet();
   showDetails(-1);
 }
 
 void ModelsPanel::refreshList() {
-  QSignalBlocker b0(list_), b1(first_), b2(second_);
+  QSignalBlocker b0(list_);
+  refreshing_ = true;
   const int row = list_->currentRow();
-  const int firstRow = first_->currentIndex(), secondRow = second_->currentIndex();
   list_->clear();
-  first_->clear();
-  second_->clear();
   for (const auto& e : entries_) {
     QString acc = e.score ? QString(" — %1 %").arg(e.score->accuracy, 0, 'f', 2) : QString();
     auto* item = new QListWidgetItem(
         QString("%1  (%2)%3")
             .arg(parentAndName(e.path), QString::fromStdString(e.model->architecture), acc));
-    item->setToolTip(e.path);
+    item->setToolTip(e.path + tr("\nChecked: fused."));
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(e.fuse ? Qt::Checked : Qt::Unchecked);
     list_->addItem(item);
-    first_->addItem(parentAndName(e.path), e.path);
-    second_->addItem(parentAndName(e.path), e.path);
   }
   if (row >= 0 && row < list_->count()) list_->setCurrentRow(row);
-  if (firstRow >= 0 && firstRow < first_->count()) first_->setCurrentIndex(firstRow);
-  if (secondRow >= 0 && secondRow < second_->count()) second_->setCurrentIndex(secondRow);
+  refreshing_ = false;
+}
+
+QVector<int> ModelsPanel::fusionSet() const {
+  QVector<int> out;
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].fuse) out << int(i);
+  return out;
+}
+
+void ModelsPanel::setFusionSet(const QVector<int>& models, int anchor,
+                               const std::vector<double>& weights) {
+  for (auto& e : entries_) e.fuse = false;
+  for (int i : models)
+    if (i >= 0 && i < count()) entries_[size_t(i)].fuse = true;
+  anchor_ = anchor >= 0 && anchor < count() && entries_[size_t(anchor)].fuse ? anchor : -1;
+  const QVector<int> set = fusionSet();
+  const bool custom = !weights.empty() && weights.size() == size_t(set.size());
+  if (custom)
+    for (int k = 0; k < set.size(); ++k) entries_[size_t(set[k])].weight = weights[size_t(k)];
+  refreshList();
+  {
+    QSignalBlocker block(customWeights_);
+    customWeights_->setChecked(custom);
+  }
+  refreshSet();
+}
+
+std::vector<ModelPtr> ModelsPanel::fusionModels() const {
+  std::vector<ModelPtr> out;
+  for (int i : fusionSet()) out.push_back(entries_[size_t(i)].model);
+  return out;
+}
+
+QStringList ModelsPanel::fusionPaths() const {
+  QStringList out;
+  for (int i : fusionSet()) out << entries_[size_t(i)].path;
+  return out;
+}
+
+int ModelsPanel::anchorPosition() const {
+  const QVector<int> set = fusionSet();
+  if (set.isEmpty()) return -1;
+  if (anchor_ >= 0) {
+    const int k = int(set.indexOf(anchor_));
+    if (k >= 0) return k;
+  }
+  return std::min(defaultAnchor(int(set.size())), int(set.size()) - 1);
+}
+
+int ModelsPanel::anchorIndex() const {
+  const int k = anchorPosition();
+  return k < 0 ? -1 : fusionSet()[k];
+}
+
+void ModelsPanel::setAnchor(int modelIndex) {
+  if (modelIndex < 0 || modelIndex >= count() || !entries_[size_t(modelIndex)].fuse) return;
+  anchor_ = modelIndex;
+  refreshSet();
+}
+
+std::vector<double> ModelsPanel::weights() const {
+  if (!customWeights_->isChecked()) return {};
+  std::vector<double> out;
+  for (int i : fusionSet()) out.push_back(entries_[size_t(i)].weight);
+  return out;
+}
+
+void ModelsPanel::setWeights(const std::vector<double>& weights) {
+  const QVector<int> set = fusionSet();
+  const bool custom = !weights.empty() && weights.size() == size_t(set.size());
+  if (custom)
+    for (int k = 0; k < set.size(); ++k) entries_[size_t(set[k])].weight = weights[size_t(k)];
+  QSignalBlocker block(customWeights_);
+  customWeights_->setChecked(custom);
+  refreshSet();
 }
 
 void ModelsPanel::setPair(int first, int second) {
-  first_->setCurrentIndex(first);
-  second_->setCurrentIndex(second);
-  refreshPair();
+  setFusionSet({first, second}, second);
 }
 
 int ModelsPanel::firstIndex() const {
-  return first_->currentIndex();
+  const int anchor = anchorIndex();
+  for (int i : fusionSet())
+    if (i != anchor) return i;
+  return -1;
 }
 int ModelsPanel::secondIndex() const {
-  return second_->currentIndex();
+  return anchorIndex();
 }
 
 ModelPtr ModelsPanel::first() const {
-  int i = first_->currentIndex();
-  return count() >= 2 && i >= 0 && i < count() ? entries_[size_t(i)].model : nullptr;
+  const int i = firstIndex();
+  return i >= 0 && secondIndex() >= 0 ? entries_[size_t(i)].model : nullptr;
 }
 ModelPtr ModelsPanel::second() const {
-  int i = second_->currentIndex();
-  return count() >= 2 && i >= 0 && i < count() ? entries_[size_t(i)].model : nullptr;
+  const int i = secondIndex();
+  return i >= 0 && firstIndex() >= 0 ? entries_[size_t(i)].model : nullptr;
 }
 
 QString ModelsPanel::incompatibility() const {
-  ModelPtr a = first(), b = second();
-  if (!a || !b) return tr("Open at least two models.");
-  if (firstIndex() == secondIndex()) return tr("Choose two different models.");
-  return QString::fromStdString(fusionIncompatibility(*a, *b));
+  if (count() < 2) return tr("Open at least two models.");
+  const QVector<int> set = fusionSet();
+  if (set.size() < 2) return tr("Check two or more models to fuse.");
+  const int anchor = anchorIndex();
+  const ModelHandle& b = *entries_[size_t(anchor)].model;
+  QStringList problems;
+  for (int i : set) {
+    if (i == anchor) continue;
+    const std::string why = fusionIncompatibility(*entries_[size_t(i)].model, b);
+    if (!why.empty())
+      problems << (set.size() > 2 ? fileName(entries_[size_t(i)].path) + ": " : QString()) +
+                      QString::fromStdString(why);
+  }
+  if (customWeights_->isChecked()) {
+    double sum = 0;
+    for (int i : set) sum += entries_[size_t(i)].weight;
+    if (!(sum > 0)) problems << tr("The weights sum to 0: give at least one model a weight.");
+  }
+  return problems.join("\n");
 }
 
 QString ModelsPanel::incompatibilityText() const {
   return compatibility_->text();
 }
 
-void ModelsPanel::refreshPair() {
-  ModelPtr a = first(), b = second();
-  QString why = incompatibility();
+void ModelsPanel::refreshSet() {
+  const QVector<int> set = fusionSet();
+  const int anchor = anchorIndex();
+  {
+    QSignalBlocker block(anchorBox_);
+    anchorBox_->clear();
+    for (int i : set)
+      anchorBox_->addItem(parentAndName(entries_[size_t(i)].path), i);
+    anchorBox_->setCurrentIndex(int(set.indexOf(anchor)));
+    anchorBox_->setEnabled(set.size() >= 2);
+  }
+  // The set in words: "3 models to fuse onto a.pt (anchor)".
+  if (set.size() >= 2) {
+    QStringList names;
+    for (int i : set)
+      names << (i == anchor ? tr("<b>%1</b> (anchor)") : QStringLiteral("%1"))
+                   .arg(fileName(entries_[size_t(i)].path).toHtmlEscaped());
+    setSummary_->setText(tr("Fusing %1 models: %2").arg(set.size()).arg(names.join(", ")) +
+                         (set.size() < count() ? tr(" — check more in the list to add them.")
+                                               : QString()));
+  } else {
+    setSummary_->setText(count() >= 2 ? tr("Check two or more models in the list to fuse them.")
+                                      : QString());
+  }
+  // Weights: one spin box per model of the set.
+  const bool custom = customWeights_->isChecked();
+  weights_->setVisible(custom && set.size() >= 2);
+  weights_->setRowCount(int(set.size()));
+  for (int k = 0; k < set.size(); ++k) {
+    const int i = set[k];
+    auto* name = new QTableWidgetItem(parentAndName(entries_[size_t(i)].path) +
+                                      (i == anchor ? tr(" (anchor)") : QString()));
+    weights_->setItem(k, 0, name);
+    auto* spin = new QDoubleSpinBox;
+    spin->setDecimals(3);
+    spin->setRange(0.0, 1000.0);
+    spin->setSingleStep(0.1);
+    spin->setValue(entries_[size_t(i)].weight);
+    spin->setToolTip(tr("Weight of this model in the average (weights are normalized to sum 1)."));
+    connect(spin, &QDoubleSpinBox::valueChanged, this, [this, i](double v) {
+      if (i < count()) entries_[size_t(i)].weight = v;
+      updateCompatibility();
+      emit pairChanged();
+    });
+    weights_->setCellWidget(k, 1, spin);
+  }
+  updateCompatibility();
+  emit pairChanged();
+}
+
+void ModelsPanel::updateCompatibility() {
+  const QVector<int> set = fusionSet();
+  const int anchor = anchorIndex();
+  const QString why = incompatibility();
   if (why.isEmpty()) {
-    const bool vanilla = fusionIncompatibility(*a, *b, true).empty();
+    bool vanilla = true;
+    const ModelHandle& b = *entries_[size_t(anchor)].model;
+    for (int i : set)
+      if (i != anchor) vanilla = vanilla && fusionIncompatibility(*entries_[size_t(i)].model, b, true).empty();
     compatibility_->setStyleSheet("color: #1b6e20;");
     compatibility_->setText(tr("✔ These models can be fused%1.")
                                 .arg(vanilla ? tr(" (and averaged directly)")
@@ -213,7 +393,6 @@ void ModelsPanel::refreshPair() {
     compatibility_->setStyleSheet(count() >= 2 ? "color: #b71c1c;" : "color: palette(text);");
     compatibility_->setText((count() >= 2 ? tr("✘ Cannot fuse: ") : QString()) + why);
   }
-  emit pairChanged();
 }
 
 void ModelsPanel::showDetails(int row) {

@@ -7,54 +7,90 @@
 #include <QLabel>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace otfuse::ui {
 
 namespace {
-QString rowLabel(const QString& key, const FusionSummary* s) {
-  auto model = [&](int i) {
-    QString name = s && int(s->models.size()) > i
-                       ? QFileInfo(QString::fromStdString(s->models[size_t(i)])).fileName()
+int parentIndex(const QString& key) {
+  return key.startsWith(QLatin1String("model_")) ? key.mid(6).toInt() : -1;
+}
+QString rowLabel(const QString& key, const FusionSummary* s, int parents, int anchor) {
+  const int p = parentIndex(key);
+  if (p >= 0) {
+    QString name = s && int(s->models.size()) > p
+                       ? QFileInfo(QString::fromStdString(s->models[size_t(p)])).fileName()
                        : QString();
-    return name.isEmpty() ? QString() : QString(" (%1)").arg(name);
-  };
-  if (key == "model_0") return QObject::tr("Model A, aligned") + model(0);
-  if (key == "model_1") return QObject::tr("Model B, anchor") + model(1);
-  if (key == "ensemble") return QObject::tr("Prediction ensemble");
+    name = name.isEmpty() ? QString() : QString(" (%1)").arg(name);
+    if (parents == 2)
+      return (p == anchor ? QObject::tr("Model B, anchor") : QObject::tr("Model A, aligned")) +
+             name;
+    return (p == anchor ? QObject::tr("Model %1, anchor") : QObject::tr("Model %1, aligned"))
+               .arg(p + 1) +
+           name;
+  }
+  if (key == "ensemble")
+    return parents == 2 ? QObject::tr("Prediction ensemble")
+                        : QObject::tr("Prediction ensemble of all %1").arg(parents);
   if (key == "vanilla") return QObject::tr("Vanilla average");
   if (key == "vanilla_bn") return QObject::tr("Vanilla average, BN re-estimated");
   if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
-  return QObject::tr("OT fusion");
+  if (key == "sequential") return QObject::tr("OT fusion, sequential (pairwise)");
+  if (key == "sequential_bn") return QObject::tr("Sequential, BN re-estimated");
+  return parents == 2 ? QObject::tr("OT fusion")
+                      : QObject::tr("OT fusion of all %1 onto the anchor").arg(parents);
 }
-// Bar labels: two lines, so seven bars fit side by side without overlapping.
-QString shortLabel(const QString& key) {
-  if (key == "model_0") return QObject::tr("A");
-  if (key == "model_1") return QObject::tr("B");
+// Bar labels: two lines, so the bars fit side by side without overlapping.
+QString shortLabel(const QString& key, int parents, int anchor) {
+  const int p = parentIndex(key);
+  if (p >= 0) {
+    if (parents == 2) return p == anchor ? QObject::tr("B") : QObject::tr("A");
+    return p == anchor ? QObject::tr("%1\nanchor").arg(p + 1) : QString::number(p + 1);
+  }
   if (key == "ensemble") return QObject::tr("Ensemble");
   if (key == "vanilla") return QObject::tr("Vanilla\naverage");
   if (key == "vanilla_bn") return QObject::tr("Vanilla\n+ BN");
   if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
+  if (key == "sequential") return QObject::tr("Sequen-\ntial");
+  if (key == "sequential_bn") return QObject::tr("Sequen-\ntial + BN");
   return QObject::tr("OT\nfusion");
 }
-// Rows shown only when the run computed them (BatchNorm models).
+// Rows shown only when the run computed them (BatchNorm models, the sequential variant).
 bool optionalRow(const QString& key) {
-  return key.endsWith(QLatin1String("_bn"));
+  return key.endsWith(QLatin1String("_bn")) || key.startsWith(QLatin1String("sequential"));
 }
-QColor barColor(const QString& key) {
+QColor barColor(const QString& key, int anchor) {
   if (key == "fused") return QColor(33, 113, 181);
   if (key == "fused_bn") return QColor(107, 174, 214);
+  if (key == "sequential") return QColor(49, 163, 84);
+  if (key == "sequential_bn") return QColor(161, 217, 155);
   if (key == "vanilla") return QColor(230, 85, 13);
   if (key == "vanilla_bn") return QColor(253, 174, 107);
   if (key == "ensemble") return QColor(117, 107, 177);
-  return QColor(150, 150, 150);
+  if (parentIndex(key) == anchor) return QColor(110, 110, 110);
+  return QColor(160, 160, 160);
+}
+int defaultAnchor(int parents) {
+  return parents == 2 ? 1 : 0;
+}
+// Parents of a summary: its model paths, or as many model_i keys as it has.
+int parentCount(const FusionSummary& s) {
+  int n = int(s.models.size());
+  for (const auto& [key, value] : s.accuracy) {
+    const int p = parentIndex(QString::fromStdString(key));
+    if (p >= 0) n = std::max(n, p + 1);
+  }
+  return std::max(2, n);
 }
 }  // namespace
 
-const QStringList& ResultsView::keys() {
-  static const QStringList k{"model_0",  "model_1",    "ensemble", "vanilla",
-                             "fused",    "vanilla_bn", "fused_bn"};
+QStringList ResultsView::keys(int parents) {
+  QStringList k;
+  for (int i = 0; i < parents; ++i) k << QString("model_%1").arg(i);
+  k << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "sequential"
+    << "sequential_bn";
   return k;
 }
 
@@ -69,16 +105,13 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   storedNote_->setVisible(false);
   layout->addWidget(storedNote_);
   auto* top = new QHBoxLayout;
-  table_ = new QTableWidget(int(keys().size()), 2);
+  table_ = new QTableWidget(0, 2);
   table_->setHorizontalHeaderLabels({tr("Test accuracy (%)"), tr("Test loss")});
-  QStringList rows;
-  for (const QString& k : keys()) rows << rowLabel(k, nullptr);
-  table_->setVerticalHeaderLabels(rows);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setToolTip(
-      tr("The paper's Table 1 row for this pair: parents, prediction ensemble, "
-         "vanilla averaging and OT fusion. For BatchNorm models also both averages with the "
+      tr("The paper's Table 1 row for these models: parents, prediction ensemble of all of "
+         "them, vanilla averaging (when every shape agrees) and OT fusion onto the anchor. For BatchNorm models also both averages with the "
          "BatchNorm statistics re-estimated on training batches: averaged running statistics "
          "do not describe averaged weights."));
   table_->setMinimumWidth(420);
@@ -123,9 +156,14 @@ QList<QCustomPlot*> ResultsView::plots() const {
   return {accuracyChart_, lossChart_};
 }
 
+void ResultsView::setRows(int parents) {
+  rowKeys_ = keys(parents);
+  table_->setRowCount(int(rowKeys_.size()));
+}
+
 void ResultsView::showRows(const std::map<std::string, double>& present) {
-  for (int r = 0; r < keys().size(); ++r)
-    table_->setRowHidden(r, optionalRow(keys()[r]) && !present.count(keys()[r].toStdString()));
+  for (int r = 0; r < rowKeys_.size(); ++r)
+    table_->setRowHidden(r, optionalRow(rowKeys_[r]) && !present.count(rowKeys_[r].toStdString()));
   table_->setFixedHeight(table_->horizontalHeader()->sizeHint().height() +
                          table_->verticalHeader()->length() + 2 * table_->frameWidth());
 }
@@ -162,6 +200,11 @@ QString ResultsView::exportNote() const {
 void ResultsView::clear() {
   setStoredLabels(QString());
   setExportNote(QString());
+  setRows(2);
+  anchor_ = 1;
+  QStringList rows;
+  for (const QString& k : rowKeys_) rows << rowLabel(k, nullptr, 2, anchor_);
+  table_->setVerticalHeaderLabels(rows);
   for (int r = 0; r < table_->rowCount(); ++r)
     for (int c = 0; c < 2; ++c) table_->setItem(r, c, new QTableWidgetItem(QStringLiteral("—")));
   showRows({});
@@ -169,13 +212,13 @@ void ResultsView::clear() {
   fillChart(lossChart_, {}, false);
 }
 
-void ResultsView::setSummary(const FusionSummary& s) {
+void ResultsView::setSummary(const FusionSummary& s, int anchor) {
   setStoredLabels(QString());
-  fill(s);
+  fill(s, anchor);
 }
 
 void ResultsView::setStoredSummary(const FusionSummary& s, const QDateTime& measuredAt,
-                                   const QString& source, const QDateTime& savedAt) {
+                                   const QString& source, const QDateTime& savedAt, int anchor) {
   const QString format = QStringLiteral("yyyy-MM-dd HH:mm");
   const QString when = measuredAt.isValid() ? measuredAt.toLocalTime().toString(format)
                                             : tr("on an unknown date");
@@ -189,7 +232,7 @@ void ResultsView::setStoredSummary(const FusionSummary& s, const QDateTime& meas
                    : QString());
   storedNote_->setText(note);
   storedNote_->setToolTip(source);
-  fill(s);
+  fill(s, anchor);
   const QString tip = tr("Stored in %1, measured %2; not re-measured.").arg(source, when);
   for (int r = 0; r < table_->rowCount(); ++r)
     for (int c = 0; c < 2; ++c)
@@ -202,13 +245,16 @@ void ResultsView::setStoredSummary(const FusionSummary& s, const QDateTime& meas
       }
 }
 
-void ResultsView::fill(const FusionSummary& s) {
+void ResultsView::fill(const FusionSummary& s, int anchor) {
+  const int parents = parentCount(s);
+  anchor_ = anchor >= 0 && anchor < parents ? anchor : defaultAnchor(parents);
+  setRows(parents);
   QStringList rows;
-  for (const QString& k : keys()) rows << rowLabel(k, &s);
+  for (const QString& k : rowKeys_) rows << rowLabel(k, &s, parents, anchor_);
   table_->setVerticalHeaderLabels(rows);
   showRows(s.accuracy);
-  for (int r = 0; r < keys().size(); ++r) {
-    const std::string key = keys()[r].toStdString();
+  for (int r = 0; r < rowKeys_.size(); ++r) {
+    const std::string key = rowKeys_[r].toStdString();
     auto put = [&](int col, const std::map<std::string, double>& m, int digits) {
       auto it = m.find(key);
       auto* item = new QTableWidgetItem(it == m.end() ? tr("not computed")
@@ -226,10 +272,28 @@ void ResultsView::fill(const FusionSummary& s) {
     put(1, s.loss, 4);
   }
   const FusionOptions& o = s.options;
+  // How the models were weighted: t for two, the weights for more (equal: 1/N each).
+  QString weighting = tr("t = %1").arg(o.t);
+  if (parents > 2) {
+    bool equal = true;  // not recorded: the default, equal
+    if (s.weights.size() == size_t(parents)) {
+      equal = true;
+      for (double w : s.weights) equal = equal && std::abs(w - s.weights.front()) < 1e-12;
+    }
+    if (equal) {
+      weighting = tr("equal weights 1/%1").arg(parents);
+    } else {
+      QStringList ws;
+      for (double w : s.weights) ws << QString::number(w, 'g', 3);
+      weighting = tr("weights %1").arg(ws.join(", "));
+    }
+  }
+  if (o.streamMap != FusionOptions{}.streamMap)
+    weighting += tr(" · residual streams: %1").arg(QString::fromStdString(toString(o.streamMap)));
   QString solver =
       o.solver == Solver::Exact ? tr("exact OT") : tr("Sinkhorn, ε = %1").arg(o.epsilon);
   info_->setText(
-      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · t = %7%8<br>"
+      tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
           .arg(QString::fromStdString(s.architecture),
                QString::fromStdString(s.dataset).toHtmlEscaped() +
@@ -239,7 +303,7 @@ void ResultsView::fill(const FusionSummary& s) {
                QString::fromStdString(toString(o.mode)), solver,
                QString::fromStdString(ot::toString(o.metric)),
                QString::fromStdString(ot::toString(o.normalization)))
-          .arg(o.t)
+          .arg(weighting)
           .arg(o.mode == AlignMode::Activations
                    ? tr(" · %1 samples, seed %2").arg(s.samples).arg(qulonglong(s.seed))
                    : QString())
@@ -250,14 +314,14 @@ void ResultsView::fill(const FusionSummary& s) {
 }
 
 double ResultsView::tableAccuracy(const QString& key) const {
-  const int r = int(keys().indexOf(key));
+  const int r = int(rowKeys_.indexOf(key));
   QTableWidgetItem* item = r < 0 ? nullptr : table_->item(r, 0);
   QVariant v = item ? item->data(Qt::UserRole) : QVariant();
   return v.isValid() ? v.toDouble() : std::numeric_limits<double>::quiet_NaN();
 }
 
 double ResultsView::tableLoss(const QString& key) const {
-  const int r = int(keys().indexOf(key));
+  const int r = int(rowKeys_.indexOf(key));
   QTableWidgetItem* item = r < 0 ? nullptr : table_->item(r, 1);
   QVariant v = item ? item->data(Qt::UserRole) : QVariant();
   return v.isValid() ? v.toDouble() : std::numeric_limits<double>::quiet_NaN();
@@ -270,17 +334,20 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   double maxValue = 0;
   QStringList shown;
-  for (const QString& key : keys())
+  const int parents = std::max(2, int(std::count_if(rowKeys_.begin(), rowKeys_.end(), [](const QString& k) {
+                                    return parentIndex(k) >= 0;
+                                  })));
+  for (const QString& key : rowKeys_)
     if (!optionalRow(key) || values.count(key.toStdString())) shown << key;
   for (int i = 0; i < shown.size(); ++i) {
     const QString key = shown[i];
-    ticker->addTick(i + 1, shortLabel(key));
+    ticker->addTick(i + 1, shortLabel(key, parents, anchor_));
     auto it = values.find(key.toStdString());
     if (it == values.end() || !std::isfinite(it->second)) continue;
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     bars->setWidth(0.6);
     bars->setPen(Qt::NoPen);
-    bars->setBrush(barColor(key));
+    bars->setBrush(barColor(key, anchor_));
     bars->addData(i + 1, it->second);
     maxValue = std::max(maxValue, it->second);
     auto* label = new QCPItemText(plot);
@@ -288,7 +355,7 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
     label->position->setCoords(i + 1, it->second);
     label->setText(percent ? QString::number(it->second, 'f', 2)
                            : QString::number(it->second, 'f', 3));
-    label->setFont(QFont(plot->font().family(), 8));
+    label->setFont(QFont(plot->font().family(), shown.size() > 9 ? 7 : 8));
     label->setPadding(QMargins(0, 0, 0, 2));
   }
   plot->xAxis->setTicker(ticker);

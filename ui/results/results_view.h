@@ -1,7 +1,9 @@
 #pragma once
-// The run's results: the paper's Table-1 row (model A, model B, prediction ensemble, vanilla
+// The run's results: the paper's Table-1 row (every parent model — A and B for two models,
+// model 1..N for more, the anchor marked —, the prediction ensemble of all of them, the vanilla
 // average, OT fusion; for BatchNorm models also both averages with re-estimated BatchNorm
-// statistics) as a table of test accuracy and loss, two bar charts of the same numbers,
+// statistics; for N-model runs with the sequential variant its row) as a table of test accuracy
+// and loss, two bar charts of the same numbers,
 // and the run's settings and timings. Results read from a session file are shown as stored:
 // the table's column headers, a note above it and the chart titles say so and give the date
 // they were measured, until a measured summary replaces them. UI thread only.
@@ -23,19 +25,22 @@ namespace otfuse::ui {
 class ResultsView : public QWidget {
   Q_OBJECT
  public:
-  /// Row order of the table and the charts, with the summary keys they show.
-  /// model_0, model_1, ensemble, vanilla, fused, vanilla_bn, fused_bn; the last two (BatchNorm
-  /// re-estimated) are shown only when the summary has them.
-  static const QStringList& keys();
+  /// Row order of the table and the charts for `parents` parent models, with the summary keys
+  /// they show: model_0 .. model_{parents-1}, ensemble, vanilla, fused, vanilla_bn, fused_bn,
+  /// sequential, sequential_bn; the last four are shown only when the summary has them.
+  static QStringList keys(int parents = 2);
+  /// The rows of the summary shown now.
+  QStringList rowKeys() const { return rowKeys_; }
 
   explicit ResultsView(QWidget* parent = nullptr);
 
-  /// A summary measured now (clears the stored labelling).
-  void setSummary(const FusionSummary& summary);
+  /// A summary measured now (clears the stored labelling). `anchor`: the anchor's index in
+  /// summary.models (-1: the last of two models, the first of more).
+  void setSummary(const FusionSummary& summary, int anchor = -1);
   /// A summary read from `source` (a session file), measured at `measuredAt` (invalid:
   /// unknown; then `savedAt`, when valid, is given as the latest it can be from).
   void setStoredSummary(const FusionSummary& summary, const QDateTime& measuredAt,
-                        const QString& source, const QDateTime& savedAt = {});
+                        const QString& source, const QDateTime& savedAt = {}, int anchor = -1);
   /// True while a stored summary is shown.
   bool showsStored() const { return stored_; }
   /// The note above the table (empty unless stored results are shown).
@@ -52,8 +57,9 @@ class ResultsView : public QWidget {
   QList<QCustomPlot*> plots() const;
 
  private:
+  void setRows(int parents);
   void showRows(const std::map<std::string, double>& present);
-  void fill(const FusionSummary& summary);
+  void fill(const FusionSummary& summary, int anchor);
   void setStoredLabels(const QString& when);  // empty: measured now
   void fillChart(QCustomPlot* plot, const std::map<std::string, double>& values, bool percent);
 
@@ -63,6 +69,8 @@ class ResultsView : public QWidget {
   QCPTextElement* accuracyTitle_ = nullptr;
   QCPTextElement* lossTitle_ = nullptr;
   bool stored_ = false;
+  QStringList rowKeys_;
+  int anchor_ = 1;
   QLabel* exportNote_;
   QCustomPlot* accuracyChart_;
   QCustomPlot* lossChart_;

@@ -75,16 +75,37 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
   seed_->setToolTip(tr("Random seed choosing the activation samples, for reproducible runs."));
   form->addRow(tr("Seed"), seed_);
 
-  anchor_ = combo({tr("Second model (B)"), tr("First model (A)")}, {"second", "first"},
-                  tr("The anchor keeps its neuron order; the other model is aligned onto it."));
-  form->addRow(tr("Anchor"), anchor_);
-
   t_ = new QDoubleSpinBox;
   t_->setDecimals(2);
   t_->setRange(0.0, 1.0);
   t_->setSingleStep(0.05);
-  t_->setToolTip(tr("Weight of the anchor in the average: fused = (1 - t) aligned + t anchor."));
+  t_->setToolTip(
+      tr("Two models: weight of the anchor in the average, fused = (1 - t) aligned + t anchor. "
+         "The anchor and, for more models, the weights are chosen in the Models panel."));
   form->addRow(tr("Anchor weight t"), t_);
+
+  const StreamMap defaultMap = FusionOptions{}.streamMap;
+  auto mark = [&](const QString& label, StreamMap m) {
+    return m == defaultMap ? tr("%1 (default)").arg(label) : label;
+  };
+  streamMap_ = combo(
+      {mark(tr("First writer"), StreamMap::FirstWriter),
+       mark(tr("Average of writers"), StreamMap::Average),
+       mark(tr("Summed costs"), StreamMap::SummedCost)},
+      {"first", "average", "summed"},
+      tr("Residual networks only: every layer writing into one residual stream must share one "
+         "neuron map. First writer: the plan solved at the stream's first layer, reused by the "
+         "others. Average: the mean of the maps of the main path and the shortcut (the "
+         "authors' code). Summed costs: one plan solved on the sum of the costs of all writers "
+         "(Git Re-Basin). Plain networks are not affected."));
+  form->addRow(tr("Residual streams"), streamMap_);
+
+  sequential_ = new QCheckBox(tr("Also fuse sequentially"));
+  sequential_->setToolTip(
+      tr("Three or more models: also fuse two, then the result with the next, and so on, and "
+         "show it as the table's \"sequential\" row, for comparison with fusing all onto one "
+         "anchor at once."));
+  form->addRow(tr("N models"), sequential_);
 
   dataset_ = combo({tr("From the models (checkpoint metadata, else input shape)"), tr("MNIST"),
                     tr("Fashion-MNIST"), tr("CIFAR-10"), tr("Image folder…")},
@@ -135,7 +156,7 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
 
   setSettings(StudioSettings{});
 
-  for (QComboBox* c : {mode_, solver_, metric_, normalization_, marginals_, anchor_, dataset_})
+  for (QComboBox* c : {mode_, solver_, metric_, normalization_, marginals_, streamMap_, dataset_})
     connect(c, &QComboBox::currentIndexChanged, this, [this] {
       updateEnabled();
       emit changed();
@@ -146,11 +167,17 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
     connect(s, &QSpinBox::valueChanged, this, &SettingsForm::changed);
   for (QLineEdit* e : {folder_, dataDir_})
     connect(e, &QLineEdit::textChanged, this, &SettingsForm::changed);
-  for (QCheckBox* c : {probabilityEnsemble_, otOutput_})
+  for (QCheckBox* c : {probabilityEnsemble_, otOutput_, sequential_})
     connect(c, &QCheckBox::toggled, this, &SettingsForm::changed);
 }
 
+void SettingsForm::setResidualModels(bool residual) {
+  residual_ = residual;
+  updateEnabled();
+}
+
 void SettingsForm::updateEnabled() {
+  streamMap_->setEnabled(residual_);
   epsilon_->setEnabled(solver_->currentData().toString() == "sinkhorn");
   const bool acts = mode_->currentData().toString() == "activations";
   samples_->setEnabled(acts);
@@ -171,7 +198,8 @@ StudioSettings SettingsForm::settings() const {
   s.options.otOutputLayer = otOutput_->isChecked();
   s.samples = samples_->value();
   s.seed = quint64(seed_->value());
-  s.anchorIsSecond = anchor_->currentData().toString() == "second";
+  s.options.streamMap = parseStreamMap(streamMap_->currentData().toString().toStdString());
+  s.sequential = sequential_->isChecked();
   const QString ds = dataset_->currentData().toString();
   s.dataset =
       ds == "folder" ? (folder_->text().isEmpty() ? QString() : "folder:" + folder_->text()) : ds;
@@ -192,7 +220,8 @@ void SettingsForm::setSettings(const StudioSettings& s) {
   otOutput_->setChecked(s.options.otOutputLayer);
   samples_->setValue(s.samples);
   seed_->setValue(int(s.seed));
-  selectData(anchor_, s.anchorIsSecond ? "second" : "first");
+  selectData(streamMap_, QString::fromStdString(toString(s.options.streamMap)));
+  sequential_->setChecked(s.sequential);
   if (s.dataset.startsWith("folder:")) {
     selectData(dataset_, "folder");
     folder_->setText(s.dataset.mid(7));

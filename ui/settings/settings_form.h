@@ -20,6 +20,9 @@ class SettingsForm : public QWidget {
 
   StudioSettings settings() const;
   void setSettings(const StudioSettings& settings);
+  /// Whether the models to fuse are residual networks: the stream-map choice applies to them
+  /// only (it stays enabled when unknown: true by default).
+  void setResidualModels(bool residual);
   /// Restores the paper's defaults.
   void resetToDefaults() { setSettings(StudioSettings{}); }
 
@@ -37,13 +40,15 @@ class SettingsForm : public QWidget {
   QComboBox* marginals_;
   QSpinBox* samples_;
   QSpinBox* seed_;
-  QComboBox* anchor_;
+  QComboBox* streamMap_;
+  QCheckBox* sequential_;
   QDoubleSpinBox* t_;
   QComboBox* dataset_;
   QLineEdit* folder_;
   QLineEdit* dataDir_;
   QCheckBox* probabilityEnsemble_;
   QCheckBox* otOutput_;
+  bool residual_ = true;
   StudioSettings hidden_;  // curve ranges live in the curves view; kept here for round trips
 };
 

@@ -22,15 +22,36 @@ DatasetChoice StudioSettings::datasetChoiceFor(const ModelHandle& model) const {
 }
 
 FusionRequest StudioSettings::request(const ModelPtr& first, const ModelPtr& second) const {
+  return request({first, second}, anchorIsSecond ? 1 : 0);
+}
+
+FusionRequest StudioSettings::request(const std::vector<ModelPtr>& models, int anchor,
+                                      const std::vector<double>& weights) const {
   FusionRequest r;
-  r.a = anchorIsSecond ? first : second;
-  r.b = anchorIsSecond ? second : first;
   r.options = options;
-  if (!dataset.isEmpty() || !r.a || !r.b) {
+  const int n = int(models.size());
+  if (anchor < 0 || anchor >= n) anchor = n - 1;
+  if (n == 2) {
+    r.a = models[size_t(1 - anchor)];
+    r.b = models[size_t(anchor)];
+    if (weights.size() == 2 && weights[0] + weights[1] > 0)
+      r.options.t = weights[size_t(anchor)] / (weights[0] + weights[1]);
+  } else if (n > 2) {
+    r.models = models;
+    r.anchor = anchor;
+    if (weights.size() == models.size()) r.weights = weights;
+    r.sequential = sequential;
+    // The pair shown by the two-model curves: the first other model onto the anchor.
+    r.a = models[anchor == 0 ? 1 : 0];
+    r.b = models[size_t(anchor)];
+  }
+  bool allPresent = n >= 2;
+  for (const ModelPtr& m : models) allPresent = allPresent && m;
+  if (!dataset.isEmpty() || !allPresent) {
     r.dataset = dataset.toStdString();
     r.datasetSource = "chosen in the settings";
-    if (dataset.isEmpty() && r.b) {
-      const DatasetChoice c = datasetChoiceFor(*r.b);
+    if (dataset.isEmpty() && n > 0 && models[size_t(anchor)]) {
+      const DatasetChoice c = datasetChoiceFor(*models[size_t(anchor)]);
       r.dataset = c.name;
       r.datasetSource = c.reason;
     }
@@ -38,9 +59,17 @@ FusionRequest StudioSettings::request(const ModelPtr& first, const ModelPtr& sec
     auto name = [](const ModelPtr& m) {
       return QFileInfo(QString::fromStdString(m->path)).fileName().toStdString();
     };
-    const DatasetChoice c =
-        commonDataset({{name(r.b) + " (B)", datasetChoiceFor(*r.b)},
-                       {name(r.a) + " (A)", datasetChoiceFor(*r.a)}});
+    // The anchor first: its dataset wins unless another model's metadata names one.
+    std::vector<std::pair<std::string, DatasetChoice>> choices;
+    auto role = [&](int i) -> std::string {
+      if (n == 2) return i == anchor ? " (B)" : " (A)";
+      return i == anchor ? " (anchor)" : "";
+    };
+    choices.push_back({name(models[size_t(anchor)]) + role(anchor),
+                       datasetChoiceFor(*models[size_t(anchor)])});
+    for (int i = 0; i < n; ++i)
+      if (i != anchor) choices.push_back({name(models[size_t(i)]) + role(i), datasetChoiceFor(*models[size_t(i)])});
+    const DatasetChoice c = commonDataset(choices);
     r.dataset = c.name;
     r.datasetSource = c.reason + (c.conflict.empty() ? "" : "; note: " + c.conflict);
   }
@@ -62,6 +91,8 @@ QJsonObject StudioSettings::toJson() const {
   o["marginals"] = QString::fromStdString(toString(options.marginals));
   o["t"] = options.t;
   o["otOutputLayer"] = options.otOutputLayer;
+  o["streamMap"] = QString::fromStdString(toString(options.streamMap));
+  o["sequential"] = sequential;
   o["dataset"] = dataset;
   o["dataDir"] = dataDir;
   o["samples"] = samples;
@@ -112,6 +143,10 @@ StudioSettings StudioSettings::fromJson(const QJsonObject& o) {
     if (t >= 0 && t <= 1) s.options.t = t;
   });
   tryParse(o, "otOutputLayer", [&](const QJsonValue& v) { s.options.otOutputLayer = v.toBool(); });
+  tryParse(o, "streamMap", [&](const QJsonValue& v) {
+    s.options.streamMap = parseStreamMap(v.toString().toStdString());
+  });
+  tryParse(o, "sequential", [&](const QJsonValue& v) { s.sequential = v.toBool(); });
   tryParse(o, "dataset", [&](const QJsonValue& v) { s.dataset = v.toString(); });
   tryParse(o, "dataDir", [&](const QJsonValue& v) { s.dataDir = v.toString(); });
   tryParse(o, "samples", [&](const QJsonValue& v) {

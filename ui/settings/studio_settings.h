@@ -2,6 +2,7 @@
 // Everything the user chooses for a run, with the paper's defaults (weights mode, exact OT,
 // Sinkhorn eps 0.01, Euclidean ground cost, no normalization, 200 activation samples, seed 0,
 // anchor = second model, t = 0.5, dataset from the models' input kind), plus curve ranges.
+// Which models are fused, their anchor and weights are chosen in the models panel.
 #include <QJsonObject>
 #include <QSettings>
 #include <QString>
@@ -11,12 +12,18 @@
 namespace otfuse::ui {
 
 struct StudioSettings {
-  FusionOptions options;  // mode, solver, epsilon, metric, normalization, marginals, t
+  FusionOptions options;  // mode, solver, epsilon, metric, normalization, marginals, t,
+                          // streamMap (residual networks)
   QString dataset;        // "" = the models' own (ModelHandle::dataset); else "mnist", "folder:<root>"
   QString dataDir;        // "" = the core's default resolution
   int samples = 200;      // activation samples (activations mode)
   quint64 seed = 0;
-  bool anchorIsSecond = true;  // B = the second model chosen in the models panel
+  /// Sessions of the two-model app (version 2) chose the anchor here: B = the second model.
+  /// Read from such files; the models panel's anchor is what a run uses.
+  bool anchorIsSecond = true;
+  /// N-model runs: also fuse sequentially (fuse two, then the result with the next), the
+  /// table's "sequential" row.
+  bool sequential = false;
   bool probabilityEnsemble = false;
   int interpolationPoints = 11;
   double epsilonFrom = 0.01, epsilonTo = 10.0;
@@ -26,8 +33,15 @@ struct StudioSettings {
   /// the model's checkpoint names (ModelHandle::dataset: metadata first, then input shape).
   DatasetChoice datasetChoiceFor(const ModelHandle& model) const;
   std::string datasetFor(const ModelHandle& model) const { return datasetChoiceFor(model).name; }
-  /// A fusion request for (first, second) following anchorIsSecond; its dataset is the
-  /// settings' choice, else commonDataset of B and A (the reason goes to datasetSource).
+  /// A fusion request for `models` (two or more, in order) aligned onto models[anchor] with
+  /// `weights` (one per model, normalized; empty: equal). Two models give the two-model
+  /// request (a = the other, b = the anchor, t = the settings' t, or the anchor's share of
+  /// custom weights): exactly the run of the two-model app. More fill models/anchor/weights.
+  /// Its dataset is the settings' choice, else commonDataset of the anchor, then the others
+  /// (the reason goes to datasetSource).
+  FusionRequest request(const std::vector<ModelPtr>& models, int anchor,
+                        const std::vector<double>& weights = {}) const;
+  /// The two-model request for (first, second) following anchorIsSecond.
   FusionRequest request(const ModelPtr& first, const ModelPtr& second) const;
 
   QJsonObject toJson() const;

@@ -232,6 +232,12 @@ int EngineController::submitEpsilon(const FusionRequest& request, double from, d
                 });
 }
 
+int EngineController::submitGrowth(const FusionRequest& request) {
+  return submit(JobKind::Growth, [request](EngineWorker* w, int id, EngineWorker::Flag flag) {
+    w->runGrowth(id, flag, request);
+  });
+}
+
 int EngineController::submitDemo(const std::string& cacheDir, const std::string& dataDir) {
   return submit(JobKind::Demo, [cacheDir, dataDir](EngineWorker* w, int id, EngineWorker::Flag flag) {
     w->runDemo(id, flag, cacheDir, dataDir);

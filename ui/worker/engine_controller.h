@@ -48,6 +48,9 @@ class EngineController : public QObject {
   int submitInterpolation(const FusionRequest& request, int points);
   int submitProgressive(const FusionRequest& request);
   int submitEpsilon(const FusionRequest& request, double from, double to, int points);
+  /// Fused accuracy as N grows against the ensemble (engine growthCurve): `request` must be an
+  /// N-model request (models, anchor).
+  int submitGrowth(const FusionRequest& request);
   int submitDemo(const std::string& cacheDir, const std::string& dataDir);
   /// Any other work, run on the worker like the jobs above (same progress throttling, same
   /// flag, same end signals: jobCancelled when `body` throws Cancelled, jobFailed on any other

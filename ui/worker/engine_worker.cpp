@@ -104,6 +104,17 @@ void EngineWorker::runEpsilon(int job, Flag flag, FusionRequest request, double 
   });
 }
 
+void EngineWorker::runGrowth(int job, Flag flag, FusionRequest request) {
+  execute(job, JobKind::Growth, flag, [&](const ProgressFn& progress, const CancelFlag* cancel) {
+    growthCurve(
+        request,
+        [&](const std::string& s, const CurvePoint& p) {
+          emitCurvePoint(job, QStringLiteral("growth"), s, p);
+        },
+        progress, cancel);
+  });
+}
+
 void EngineWorker::runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir) {
   execute(job, JobKind::Demo, flag, [&](const ProgressFn& progress, const CancelFlag* cancel) {
     std::vector<std::string> paths = demoModels(cacheDir, dataDir, progress, cancel);

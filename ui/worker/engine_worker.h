@@ -29,6 +29,7 @@ class EngineWorker : public QObject {
   void runInterpolation(int job, Flag flag, FusionRequest request, int points);
   void runProgressive(int job, Flag flag, FusionRequest request);
   void runEpsilon(int job, Flag flag, FusionRequest request, double from, double to, int points);
+  void runGrowth(int job, Flag flag, FusionRequest request);
   void runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir);
   void runTask(int job, Flag flag, JobKind kind,
                const std::function<void(const ProgressFn&, const CancelFlag*)>& body);
@@ -39,7 +40,8 @@ class EngineWorker : public QObject {
   void modelLoaded(int job, QString path, otfuse::ModelPtr model);
   void modelEvaluated(int job, QString key, otfuse::Score score);
   void fusionFinished(int job, otfuse::ui::OutcomePtr outcome);
-  /// `curve`: "interpolation" | "progressive" | "epsilon"; `series` as the engine names it.
+  /// `curve`: "interpolation" | "progressive" | "epsilon" | "growth"; `series` as the engine
+  /// names it.
   void curvePoint(int job, QString curve, QString series, otfuse::CurvePoint point);
   void demoReady(int job, QStringList paths);
   /// `message` says what failed and where (file, layer); `kind` says which job it was.

@@ -16,6 +16,8 @@ QString jobKindName(JobKind kind) {
       return QStringLiteral("Progressive alignment curve");
     case JobKind::Epsilon:
       return QStringLiteral("Sinkhorn epsilon curve");
+    case JobKind::Growth:
+      return QStringLiteral("Fusion-as-N-grows curve");
     case JobKind::Demo:
       return QStringLiteral("Preparing demo models");
     case JobKind::Task:

@@ -14,7 +14,17 @@ namespace otfuse::ui {
 using OutcomePtr = std::shared_ptr<const FusionOutcome>;
 
 /// The kinds of background jobs, for status texts and for routing results.
-enum class JobKind { LoadModel, Evaluate, Fusion, Interpolation, Progressive, Epsilon, Demo, Task };
+enum class JobKind {
+  LoadModel,
+  Evaluate,
+  Fusion,
+  Interpolation,
+  Progressive,
+  Epsilon,
+  Growth,
+  Demo,
+  Task
+};
 
 QString jobKindName(JobKind kind);
 
