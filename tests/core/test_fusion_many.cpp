@@ -128,7 +128,10 @@ class TestFusionMany : public QObject {
     QTest::addColumn<QString>("arch");
     QTest::addColumn<QString>("mode");
     QTest::addColumn<QString>("stream");
-    for (const char* arch : {"resnet18", "resnet18_nobn", "resnet18_bias"})
+    // Full width for the three BN/bias variants; the authors' no-bias-anywhere model, a linear
+    // without bias and ResNet-34's [3,4,6,3] blocks at a narrow base width (same topology).
+    for (const char* arch : {"resnet18", "resnet18_nobn", "resnet18_bias", "resnet18_nobn_nobias_w16",
+                             "resnet18_nolinearbias_w16", "resnet34_w8", "resnet34_nobn_bias_w8"})
       for (const char* mode : {"weights", "activations"})
         for (const char* stream : {"first", "average", "summed"})
           QTest::newRow((std::string(arch) + " " + mode + " " + stream).c_str())
@@ -171,6 +174,9 @@ class TestFusionMany : public QObject {
     QTest::newRow("resnet18_nobn weights first 4") << "resnet18_nobn" << "weights" << "first" << 4;
     QTest::newRow("resnet18_bias activations summed 4")
         << "resnet18_bias" << "activations" << "summed" << 4;
+    QTest::newRow("resnet34_w8 weights average 3") << "resnet34_w8" << "weights" << "average" << 3;
+    QTest::newRow("resnet18_nobn_nobias_w16 activations summed 3")
+        << "resnet18_nobn_nobias_w16" << "activations" << "summed" << 3;
   }
   void residualManyPermutedCopies() {
     QFETCH(QString, arch);
