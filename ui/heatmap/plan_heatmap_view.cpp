@@ -36,6 +36,15 @@ QCPColorGradient costGradient() {  // viridis-like
   return g;
 }
 
+// Ticks at whole neuron indices: multiples of 1 chosen to give about five ticks.
+QSharedPointer<QCPAxisTickerFixed> neuronTicker() {
+  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+  ticker->setTickStep(1.0);
+  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  ticker->setTickCount(5);
+  return ticker;
+}
+
 QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString& title,
                      const QString& scaleLabel, const QCPColorGradient& gradient) {
   plot->plotLayout()->insertRow(0);
@@ -45,6 +54,8 @@ QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString&
   plot->xAxis->setLabel(QObject::tr("B's neuron j (anchor)"));
   plot->yAxis->setLabel(QObject::tr("A's neuron i"));
   plot->yAxis->setRangeReversed(true);
+  plot->xAxis->setTicker(neuronTicker());  // neurons are integers: no 2.5 on a 16-neuron axis
+  plot->yAxis->setTicker(neuronTicker());
   plot->xAxis->grid()->setVisible(false);  // grid lines would show through empty cells
   plot->yAxis->grid()->setVisible(false);
   auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
@@ -141,6 +152,7 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   marginalPlot_->graph(1)->setPen(QPen(QColor(230, 85, 13), 1.5, Qt::DashLine));
   marginalPlot_->graph(1)->setLineStyle(QCPGraph::lsStepCenter);
   marginalPlot_->xAxis->setLabel(tr("neuron index (rows in display order)"));
+  marginalPlot_->xAxis->setTicker(neuronTicker());
   marginalPlot_->yAxis->setLabel(tr("mass"));
   marginalPlot_->yAxis->setNumberFormat("g");
   marginalPlot_->yAxis->setNumberPrecision(2);
