@@ -2,6 +2,7 @@
 // Hand-computed plans, invariants (marginals, duals, optimality), parity with POT's
 // ot.emd / ot.sinkhorn on fixtures written by tests/fixtures/make_ot_fixtures.py, and our
 // network simplex against LEMON's (liblemon-dev, an independent oracle used only here).
+#include <ATen/Parallel.h>
 #include <Eigen/Core>
 #ifdef OTFUSE_HAVE_LEMON
 #define LEMON_ONLY_TEMPLATES
@@ -785,6 +786,76 @@ class TestOt : public QObject {
     QCOMPARE(int(r.status), int(Status::Converged));
     QCOMPARE(r.plan.row(4).cwiseAbs().sum(), 0.0);
     QVERIFY(r.marginalError <= 1e-10);
+  }
+
+  // Issue 11: the epsilon slider warm-starts Sinkhorn from the potentials of the previous eps.
+  // Same plan to the tolerance as a cold start, in fewer iterations; potentials from a very
+  // different eps (a kernel that under- or overflows) still converge; wrong sizes are refused.
+  void sinkhornWarmStart() {
+    std::mt19937_64 rng(21);
+    const Matrix M = randomMatrix(rng, 60, 50);
+    const Vector mu = randomMass(rng, 60), nu = randomMass(rng, 50);
+    ot::SinkhornOptions opt;
+    opt.tolerance = 1e-11;
+    opt.maxIterations = 1000000;
+    opt.epsilon = 0.0125;
+    const ot::Result previous = ot::sinkhorn(mu, nu, M, opt);
+    QCOMPARE(int(previous.status), int(Status::Converged));
+    opt.epsilon = 0.01;
+    const ot::Result cold = ot::sinkhorn(mu, nu, M, opt);
+    opt.warmU = previous.u;
+    opt.warmV = previous.v;
+    const ot::Result warm = ot::sinkhorn(mu, nu, M, opt);
+    QCOMPARE(int(cold.status), int(Status::Converged));
+    QCOMPARE(int(warm.status), int(Status::Converged));
+    QVERIFY2((warm.plan - cold.plan).cwiseAbs().maxCoeff() <= 1e-9,
+             qPrintable(QString::number((warm.plan - cold.plan).cwiseAbs().maxCoeff())));
+    QVERIFY2(warm.iterations < cold.iterations,
+             qPrintable(QString("warm %1, cold %2").arg(warm.iterations).arg(cold.iterations)));
+
+    // Potentials of eps = 1e-4 used at eps = 1 and the other way round.
+    for (const auto& [from, to] : {std::pair{1e-4, 1.0}, std::pair{1.0, 1e-4}}) {
+      ot::SinkhornOptions o;
+      o.tolerance = 1e-8;
+      o.maxIterations = 1000000;
+      o.epsilon = from;
+      const ot::Result p = ot::sinkhorn(mu, nu, M, o);
+      o.epsilon = to;
+      const ot::Result c = ot::sinkhorn(mu, nu, M, o);
+      o.warmU = p.u;
+      o.warmV = p.v;
+      const ot::Result w = ot::sinkhorn(mu, nu, M, o);
+      QCOMPARE(int(w.status), int(Status::Converged));
+      QVERIFY(w.plan.allFinite());
+      QVERIFY((w.plan - c.plan).cwiseAbs().maxCoeff() <= 1e-6);
+    }
+
+    opt.warmU = Vector::Zero(59);
+    ot::Result bad = ot::sinkhorn(mu, nu, M, opt);
+    QCOMPARE(int(bad.status), int(Status::InvalidInput));
+    QVERIFY(bad.message.find("warm start") != std::string::npos);
+    opt.warmU = previous.u;
+    opt.warmU[3] = std::nan("");
+    QCOMPARE(int(ot::sinkhorn(mu, nu, M, opt).status), int(Status::InvalidInput));
+  }
+
+  // The kernel and the matrix-vector products are split over LibTorch's threads for large
+  // problems; the split must not change the result (each row's and column's sum keeps its order).
+  void sinkhornThreadCountDoesNotChangeThePlan() {
+    std::mt19937_64 rng(22);
+    const Matrix M = randomMatrix(rng, 400, 300);
+    const Vector mu = randomMass(rng, 400), nu = randomMass(rng, 300);
+    ot::SinkhornOptions opt;
+    opt.epsilon = 0.02;
+    const int before = at::get_num_threads();
+    at::set_num_threads(1);
+    const ot::Result one = ot::sinkhorn(mu, nu, M, opt);
+    at::set_num_threads(2);
+    const ot::Result two = ot::sinkhorn(mu, nu, M, opt);
+    at::set_num_threads(before);
+    QCOMPARE(int(one.status), int(Status::Converged));
+    QCOMPARE(one.iterations, two.iterations);
+    QVERIFY((one.plan - two.plan).cwiseAbs().maxCoeff() == 0.0);
   }
 
   // Issue 8: a large layer must not hold up cancel (and closing the app). Each solver polls the

@@ -76,6 +76,10 @@ struct SinkhornOptions {
   double epsilon = 0.01;                   // entropic regularization (absolute, in cost units)
   double tolerance = kSinkhornTolerance;   // stop when marginal error (L1) falls below
   int maxIterations = kSinkhornMaxIterations;
+  /// Warm start: the potentials (Result::u, Result::v) of a solve of the same problem at a
+  /// nearby epsilon; empty = cold start. Sizes must be nA and nB (else InvalidInput). The
+  /// result is the same plan to the tolerance, usually after far fewer iterations.
+  Vector warmU, warmV;
   /// When set (from any thread) the solver stops and throws otfuse::Cancelled; polled once
   /// per iteration.
   const CancelFlag* cancel = nullptr;
