@@ -839,6 +839,49 @@ class TestOt : public QObject {
     QCOMPARE(int(ot::sinkhorn(mu, nu, M, opt).status), int(Status::InvalidInput));
   }
 
+  // A long solve in slices (the slider's redraws): every slice is reported, the iterations add
+  // up, the plan ends where one long solve ends, and returning false stops at once.
+  void sinkhornInSlices() {
+    std::mt19937_64 rng(23);
+    const Matrix M = randomMatrix(rng, 50, 40);
+    const Vector mu = randomMass(rng, 50), nu = randomMass(rng, 40);
+    ot::SinkhornOptions opt;
+    opt.epsilon = 0.003;
+    opt.tolerance = 1e-10;
+    opt.maxIterations = 1000000;
+    const ot::Result whole = ot::sinkhorn(mu, nu, M, opt);
+    QCOMPARE(int(whole.status), int(Status::Converged));
+    QVERIFY(whole.iterations > 100);  // enough to need several slices
+    int slices = 0, lastCount = 0, unfinishedNotAtLimit = 0;
+    const ot::Result r =
+        ot::sinkhornInSlices(mu, nu, M, opt, 1e-5, [&](const ot::Result& s, bool last) -> bool {
+          ++slices;
+          lastCount = s.iterations;
+          if (!last && s.status != Status::IterationLimit) ++unfinishedNotAtLimit;
+          return true;
+        });
+    QCOMPARE(unfinishedNotAtLimit, 0);
+    QVERIFY(slices >= 3);
+    QCOMPARE(int(r.status), int(Status::Converged));
+    QCOMPARE(r.iterations, lastCount);
+    QVERIFY2(std::abs(r.iterations - whole.iterations) <= slices,
+             qPrintable(QString("%1 vs %2").arg(r.iterations).arg(whole.iterations)));
+    QVERIFY((r.plan - whole.plan).cwiseAbs().maxCoeff() <= 1e-9);
+    int calls = 0;
+    const ot::Result stopped = ot::sinkhornInSlices(mu, nu, M, opt, 1e-5, [&](const ot::Result&, bool) {
+      ++calls;
+      return false;
+    });
+    QCOMPARE(calls, 1);
+    QCOMPARE(stopped.iterations, 20);
+    // The total respects maxIterations.
+    opt.maxIterations = 50;
+    const ot::Result capped =
+        ot::sinkhornInSlices(mu, nu, M, opt, 1e-5, [](const ot::Result&, bool) { return true; });
+    QCOMPARE(int(capped.status), int(Status::IterationLimit));
+    QCOMPARE(capped.iterations, 50);
+  }
+
   // The kernel and the matrix-vector products are split over LibTorch's threads for large
   // problems; the split must not change the result (each row's and column's sum keeps its order).
   void sinkhornThreadCountDoesNotChangeThePlan() {

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <memory>
+#include <random>
 
 #include "common/otfuse_test.h"
 #include "curves/curves_view.h"
@@ -85,6 +86,72 @@ class TestViews : public QObject {
     view.clearCurve("epsilon");
     QVERIFY(view.epsilonWarning().isEmpty());
     QCOMPARE(view.drawnPoints("epsilon", "sinkhorn_limit"), -1);
+  }
+
+  // Issue 11: the transport-plan view re-solves the shown layer with Sinkhorn at the slider's
+  // epsilon (in the background) and draws that plan; exact OT is one choice away; T~ shows T
+  // with columns divided by nu. A burst of slider moves ends on the last position's plan.
+  void heatmapEpsilonSliderResolves() {
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> U(0.0, 1.0);
+    const int nA = 30, nB = 24;
+    LayerResult l;
+    l.name = "fc1";
+    l.outGroup = 0;
+    l.cost = ot::Matrix::NullaryExpr(nA, nB, [&] { return 2.0 * U(rng); });
+    l.mu = ot::uniform(nA);
+    l.nu = ot::uniform(nB);
+    const ot::Result exact = ot::exact(l.mu, l.nu, l.cost);
+    l.plan = exact.plan;
+    l.corrected = exact.plan * nB;
+    l.status = exact.status;
+    auto outcome = std::make_shared<FusionOutcome>();
+    outcome->layers.push_back(l);
+    PlanHeatmapView view;
+    view.resize(1000, 760);
+    view.setOutcome(outcome);
+    view.setCurrentLayer(0);
+    QVERIFY(!view.shownPreview());
+    auto cell = [&](int i, int j) {
+      return view.planMap()->data()->cell(j, i);
+    };
+    QCOMPARE(cell(0, 0), l.plan(0, 0));
+
+    view.setPlanSource(PlanHeatmapView::PlanSource::Sinkhorn);
+    view.setPreviewEpsilon(0.1);
+    const double eps = view.previewEpsilon();
+    QVERIFY(eps > 0.05 && eps < 0.2);  // the slider's nearest position
+    QTRY_VERIFY(view.shownPreview() && view.shownPreview()->final &&
+                std::abs(view.shownPreview()->epsilon - eps) < 1e-15);
+    ot::SinkhornOptions o;
+    o.epsilon = eps;
+    const ot::Result ref = ot::sinkhorn(l.mu, l.nu, l.cost, o);
+    for (int i = 0; i < nA; ++i)
+      for (int j = 0; j < nB; ++j) QVERIFY(std::abs(cell(i, j) - ref.plan(i, j)) <= 1e-8);
+    QVERIFY2(view.statistics().contains("Sinkhorn ε"), qPrintable(view.statistics()));
+
+    // T~: columns of the shown plan divided by nu.
+    view.setShowCorrected(true);
+    QVERIFY(std::abs(cell(3, 5) - ref.plan(3, 5) / l.nu(5)) <= 1e-6);
+    view.setShowCorrected(false);
+
+    // A burst of moves: the view ends on the last one, answers to older requests are dropped.
+    PlanPreviewSolver* solver = view.previewSolver();
+    const int firstRequest = solver->latestRequest();
+    for (int k = 0; k < 25; ++k) view.setPreviewEpsilon(eps * std::pow(0.9, k + 1));
+    const double last = view.previewEpsilon();
+    QTRY_VERIFY(view.shownPreview() && view.shownPreview()->final &&
+                view.shownPreview()->request == solver->latestRequest());
+    QCOMPARE(view.shownPreview()->epsilon, last);
+    QVERIFY(solver->latestRequest() > firstRequest);
+    QVERIFY(view.shownPreview()->warmStarted);
+
+    view.setPlanSource(PlanHeatmapView::PlanSource::Exact);
+    QTRY_VERIFY(view.shownPreview() && view.shownPreview()->exact && view.shownPreview()->final);
+    QVERIFY(std::abs(view.shownPreview()->result.cost - exact.cost) <= 1e-12);
+    view.setPlanSource(PlanHeatmapView::PlanSource::Fused);
+    QVERIFY(!view.shownPreview());
+    QCOMPARE(cell(0, 0), l.plan(0, 0));
   }
 };
 

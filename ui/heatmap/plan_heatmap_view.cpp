@@ -5,8 +5,10 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSlider>
 #include <QSplitter>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "heatmap/matrix_display.h"
@@ -108,6 +110,44 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   bar->addStretch(1);
   layout->addLayout(bar);
 
+  // Second row: which plan (fused / exact / Sinkhorn at the slider's eps) and T or T~.
+  auto* bar2 = new QHBoxLayout;
+  bar2->addWidget(new QLabel(tr("Plan")));
+  source_ = new QComboBox;
+  source_->setObjectName("planSource");
+  source_->addItem(tr("as the fusion solved it"));
+  source_->addItem(tr("exact OT (re-solved)"));
+  source_->addItem(tr("Sinkhorn at ε (re-solved)"));
+  source_->setToolTip(
+      tr("Re-solve this layer's transport problem (same cost and marginals) exactly or with "
+         "Sinkhorn at the slider's ε, in the background; the fused model is not changed."));
+  bar2->addWidget(source_);
+  bar2->addWidget(new QLabel(tr("ε")));
+  epsSlider_ = new QSlider(Qt::Horizontal);
+  epsSlider_->setObjectName("epsilonSlider");
+  epsSlider_->setRange(0, kSliderSteps);
+  epsSlider_->setValue(68);  // 0.05 x the mean cost
+  epsSlider_->setMinimumWidth(220);
+  epsSlider_->setToolTip(
+      tr("Entropic regularization, log scale from 0.001 to 1 times the layer's mean cost. "
+         "Dragging re-solves the plan with Sinkhorn (warm-started) and redraws it."));
+  bar2->addWidget(epsSlider_, 1);
+  epsLabel_ = new QLabel;
+  epsLabel_->setMinimumWidth(190);
+  bar2->addWidget(epsLabel_);
+  bar2->addWidget(new QLabel(tr("Show")));
+  matrixKind_ = new QComboBox;
+  matrixKind_->setObjectName("planMatrixKind");
+  matrixKind_->addItem(tr("T (transport plan)"));
+  matrixKind_->addItem(tr("T̃ = T diag(1/ν) (map applied)"));
+  matrixKind_->setToolTip(
+      tr("T: the mass moved between neurons. T̃: T with each column divided by ν_j, the "
+         "averaging weights the fusion applies to A's neurons (columns sum to 1)."));
+  bar2->addWidget(matrixKind_);
+  layout->addLayout(bar2);
+  preview_ = new PlanPreviewSolver(this);
+  connect(preview_, &PlanPreviewSolver::solved, this, &PlanHeatmapView::onPreview);
+
   note_ = new QLabel(tr("Run a fusion (Ctrl+R) to see its transport plans."));
   note_->setWordWrap(true);
   layout->addWidget(note_);
@@ -175,6 +215,117 @@ PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
     rebuild();
   });
   connect(reorder_, &QCheckBox::toggled, this, [this] { rebuild(); });
+  connect(matrixKind_, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+  connect(source_, &QComboBox::currentIndexChanged, this, [this] {
+    previewAnswer_.reset();
+    requested_.clear();
+    requestPreview();
+    rebuild();
+  });
+  connect(epsSlider_, &QSlider::valueChanged, this, [this] {
+    updateEpsilonLabel();
+    if (source_->currentIndex() != int(PlanSource::Sinkhorn))
+      source_->setCurrentIndex(int(PlanSource::Sinkhorn));  // requests through the handler
+    else
+      requestPreview();
+  });
+  updateEpsilonLabel();
+}
+
+void PlanHeatmapView::setPlanSource(PlanSource source) {
+  source_->setCurrentIndex(int(source));
+}
+PlanHeatmapView::PlanSource PlanHeatmapView::planSource() const {
+  return PlanSource(source_->currentIndex());
+}
+double PlanHeatmapView::epsilonAt(int position) const {
+  return meanCost_ * std::pow(10.0, position / 40.0 - 3.0);
+}
+int PlanHeatmapView::positionOf(double epsilon) const {
+  if (!(epsilon > 0) || !(meanCost_ > 0)) return epsSlider_->value();
+  const int p = int(std::lround((std::log10(epsilon / meanCost_) + 3.0) * 40.0));
+  return std::clamp(p, 0, kSliderSteps);
+}
+void PlanHeatmapView::setPreviewEpsilon(double epsilon) {
+  epsSlider_->setValue(positionOf(epsilon));
+}
+double PlanHeatmapView::previewEpsilon() const {
+  return epsilonAt(epsSlider_->value());
+}
+void PlanHeatmapView::setShowCorrected(bool corrected) {
+  matrixKind_->setCurrentIndex(corrected ? 1 : 0);
+}
+bool PlanHeatmapView::showCorrected() const {
+  return matrixKind_->currentIndex() == 1;
+}
+const PlanPreviewSolver::Answer* PlanHeatmapView::shownPreview() const {
+  return previewAnswer_ ? &*previewAnswer_ : nullptr;
+}
+
+void PlanHeatmapView::updateEpsilonLabel() {
+  epsLabel_->setText(tr("ε = %1 (%2 × mean cost)")
+                         .arg(previewEpsilon(), 0, 'g', 3)
+                         .arg(std::pow(10.0, epsSlider_->value() / 40.0 - 3.0), 0, 'g', 2));
+}
+
+// Called when the layer, the model, the source or the slider changes: a new problem when the
+// layer changed, then a request for the plan the source asks for.
+void PlanHeatmapView::requestPreview() {
+  const int li = displayedLayer(layer_->currentIndex());
+  const auto& layers = shownLayers();
+  if (!outcome_ || li < 0 || li >= int(layers.size())) return;
+  const LayerResult& l = layers[size_t(li)];
+  const QString key = QString("%1/%2/%3")
+                          .arg(quintptr(outcome_.get()))
+                          .arg(currentModel())
+                          .arg(QString::fromStdString(l.name));
+  if (!problem_ || problem_->key != key) {
+    previewAnswer_.reset();
+    auto p = std::make_shared<PlanPreviewSolver::Problem>();
+    p->key = key;
+    p->cost = l.cost;
+    p->mu = l.mu;
+    p->nu = l.nu;
+    problem_ = p;
+    const double mean = l.cost.size() ? l.cost.mean() : 1.0;
+    const double eps = previewEpsilon();
+    meanCost_ = mean > 0 && std::isfinite(mean) ? mean : 1.0;
+    {
+      // Keep the absolute eps where the user left it (or at the fusion's eps) if in range.
+      QSignalBlocker block(epsSlider_);
+      const double want =
+          outcome_->summary.options.solver == Solver::Sinkhorn && source_->currentIndex() !=
+                  int(PlanSource::Sinkhorn)
+              ? outcome_->summary.options.epsilon
+              : eps;
+      epsSlider_->setValue(positionOf(want));
+    }
+    updateEpsilonLabel();
+  }
+  const PlanSource src = planSource();
+  if (src == PlanSource::Fused) {
+    requested_.clear();
+    return;
+  }
+  const bool solvable = l.cost.rows() == l.mu.size() && l.cost.cols() == l.nu.size() &&
+                        l.cost.size() > 0 && !l.identity;
+  if (!solvable) return;
+  const QString what = QString("%1|%2|%3")
+                           .arg(key)
+                           .arg(int(src))
+                           .arg(src == PlanSource::Exact ? 0.0 : previewEpsilon(), 0, 'g', 17);
+  if (what == requested_) return;  // already asked (a redraw for another reason)
+  requested_ = what;
+  preview_->request(problem_, previewEpsilon(), src == PlanSource::Exact);
+}
+
+void PlanHeatmapView::onPreview(const PlanPreviewSolver::Answer& answer) {
+  if (answer.request != preview_->latestRequest() || !problem_ || answer.key != problem_->key ||
+      planSource() == PlanSource::Fused)
+    return;
+  previewAnswer_ = answer;
+  rebuild();
+  emit previewShown();
 }
 
 QList<QCustomPlot*> PlanHeatmapView::plots() const {
@@ -326,6 +477,24 @@ void PlanHeatmapView::rebuild() {
   const int source = displayedLayer(li);
   const LayerResult& l = layers[size_t(source)];
   const int nA = int(l.plan.rows()), nB = int(l.plan.cols());
+  // A layer change asks for the new layer's preview (answered later); until it arrives the
+  // fused plan is drawn.
+  requestPreview();
+  const bool preview = previewAnswer_ && problem_ && planSource() != PlanSource::Fused &&
+                       previewAnswer_->result.plan.rows() == nA &&
+                       previewAnswer_->result.plan.cols() == nB;
+  const Eigen::MatrixXd& planT = preview ? previewAnswer_->result.plan : l.plan;
+  Eigen::MatrixXd corrected;
+  if (showCorrected()) {
+    if (!preview && l.corrected.rows() == nA && l.corrected.cols() == nB) {
+      corrected = l.corrected;
+    } else {
+      corrected = planT;
+      for (int j = 0; j < nB && j < l.nu.size(); ++j)
+        corrected.col(j) *= l.nu(j) > 0 ? 1.0 / l.nu(j) : 0.0;
+    }
+  }
+  const Eigen::MatrixXd& drawn = showCorrected() ? corrected : planT;
   order_ = reorder_->isChecked() ? MatrixDisplay::diagonalOrder(l.plan)
                                  : MatrixDisplay::identityOrder(nA);
   const bool downsampled = nA > kMaxDisplay || nB > kMaxDisplay;
@@ -356,12 +525,23 @@ void PlanHeatmapView::rebuild() {
       map->setDataRange(QCPRange(map->dataRange().lower, map->dataRange().lower + 1));
   };
   if (nA > 0 && nB > 0) {
-    fill(planMap_, l.plan, true);
+    fill(planMap_, drawn, true);
     if (l.cost.rows() == nA && l.cost.cols() == nB)
       fill(costMap_, l.cost, false);
     else
       costMap_->data()->clear();
   }
+  if (auto* title = qobject_cast<QCPTextElement*>(planPlot_->plotLayout()->element(0, 0))) {
+    QString what = showCorrected() ? tr("Map T̃ = T diag(1/ν) (weight of %1's i in %2's j)")
+                                         .arg(aName_, bName_)
+                                   : tr("Transport plan T (mass moved from %1's i to %2's j)")
+                                         .arg(aName_, bName_);
+    if (preview)
+      what += previewAnswer_->exact ? tr(" — exact OT")
+                                    : tr(" — Sinkhorn ε = %1").arg(previewAnswer_->epsilon, 0, 'g', 3);
+    title->setText(what);
+  }
+  planScale_->axis()->setLabel(showCorrected() ? tr("weight") : tr("mass"));
   // A plan with mass >= 0 starts its scale at 0 so empty cells are white.
   planMap_->setDataRange(QCPRange(0, std::max(1e-300, planMap_->dataRange().upper)));
   for (QCustomPlot* p : {planPlot_, costPlot_}) {
@@ -434,6 +614,37 @@ void PlanHeatmapView::rebuild() {
                                     : tr(", made from %1").arg(from.join(", ").toHtmlEscaped()))
                 .arg(l.sharedPlan ? tr(" The plan shown is the stream's one plan (summed cost).")
                                   : QString());
+  }
+  if (preview) {
+    const ot::Result& r = previewAnswer_->result;
+    const double total = r.plan.sum();
+    double entropy = 0, best = 0;
+    for (int i = 0; i < r.plan.rows(); ++i) best += r.plan.row(i).maxCoeff();
+    for (Eigen::Index k = 0; k < r.plan.size(); ++k) {
+      const double p = r.plan.data()[k] / (total > 0 ? total : 1);
+      if (p > 0) entropy -= p * std::log(p);
+    }
+    const QString how =
+        previewAnswer_->exact
+            ? tr("exact OT: %1").arg(QString::fromStdString(ot::toString(r.status)))
+            : tr("Sinkhorn ε = %1: %2 after %3 iterations%4")
+                  .arg(previewAnswer_->epsilon, 0, 'g', 3)
+                  .arg(r.status == ot::Status::IterationLimit
+                           ? tr("<span style='color:#cb181d'><b>stopped at the preview's "
+                                "iteration limit (approximate)</b></span>")
+                           : QString::fromStdString(ot::toString(r.status)))
+                  .arg(r.iterations)
+                  .arg((previewAnswer_->warmStarted ? tr(" (warm start)") : QString()) +
+                       (previewAnswer_->final ? QString() : tr(", <b>refining…</b>")));
+    kind += tr("<br><span style='color:#08519c'><b>Shown: re-solved plan</b> — %1, %2 ms; "
+               "OT cost %3, entropy %4, mass on best match %5 %</span>")
+                .arg(how)
+                .arg(previewAnswer_->seconds * 1000, 0, 'f', 1)
+                .arg(r.cost, 0, 'g', 6)
+                .arg(entropy, 0, 'f', 3)
+                .arg(total > 0 ? 100.0 * best / total : 0.0, 0, 'f', 1);
+  } else if (planSource() != PlanSource::Fused) {
+    kind += tr("<br><span style='color:#08519c'>Re-solving…</span>");
   }
   stats_->setText(
       tr("<b>%1</b> — %2 neurons of %10 × %3 of %11<br>"

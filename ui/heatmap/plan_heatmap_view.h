@@ -10,17 +10,27 @@
 // (FusionOutcome::modelLayers): a selector picks the model whose plans are shown. In residual
 // networks the layers writing one residual stream share one neuron map: the statistics say
 // which layers share the current layer's stream, and the layer selector marks them.
+//
+// Issue 11: the plan shown can be the one the fusion used, the exact OT plan of the same cost
+// and marginals, or a Sinkhorn plan at the epsilon of a slider, re-solved off the UI thread
+// while the user drags (PlanPreviewSolver: newest request wins, warm starts); and it can be T or
+// the corrected map T~ = T diag(1/nu) that the fusion applies. The row order stays the fused
+// plan's, so a drag shows mass spreading around the same diagonal.
 #include <QWidget>
 
 #include <QVector>
 
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "heatmap/plan_preview.h"
 #include "worker/studio_types.h"
 
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QSlider;
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
@@ -67,7 +77,36 @@ class PlanHeatmapView : public QWidget {
   /// The statistics panel of the current layer (rich text), including the solver's status.
   QString statistics() const;
 
+  /// Which plan is drawn: the fusion's, exact OT of the same problem, or Sinkhorn at the
+  /// slider's epsilon (both re-solved in the background).
+  enum class PlanSource { Fused, Exact, Sinkhorn };
+  void setPlanSource(PlanSource source);
+  PlanSource planSource() const;
+  /// Epsilon of the slider (absolute, in cost units); setting it moves the slider to the
+  /// nearest position and, in Sinkhorn mode, asks for that plan.
+  void setPreviewEpsilon(double epsilon);
+  double previewEpsilon() const;
+  /// Show T~ = T diag(1/nu) (the map applied to A's outputs) instead of T.
+  void setShowCorrected(bool corrected);
+  bool showCorrected() const;
+  /// The plan drawn now (before display downsampling): the fused plan, or the last preview
+  /// answer for the current layer (T, before correction). Null answer when the fused plan is
+  /// drawn or the requested preview has not arrived yet.
+  const PlanPreviewSolver::Answer* shownPreview() const;
+  PlanPreviewSolver* previewSolver() const { return preview_; }
+  /// Slider positions: epsilon = mean cost x 10^(position / 40 - 3), position 0..120.
+  static constexpr int kSliderSteps = 120;
+
+ signals:
+  /// A preview plan was drawn (tests, and the status bar).
+  void previewShown();
+
  private:
+  void requestPreview();
+  void onPreview(const PlanPreviewSolver::Answer& answer);
+  double epsilonAt(int position) const;
+  int positionOf(double epsilon) const;
+  void updateEpsilonLabel();
   void rebuild();
   void fillLayers();
   void onHover(QMouseEvent* event, QCustomPlot* plot);
@@ -80,6 +119,15 @@ class PlanHeatmapView : public QWidget {
   QComboBox* layer_;
   QString aName_ = "A", bName_ = "B";  // how the shown model and the anchor are called
   QCheckBox* reorder_;
+  QComboBox* source_;
+  QSlider* epsSlider_;
+  QLabel* epsLabel_;
+  QComboBox* matrixKind_;
+  PlanPreviewSolver* preview_;
+  std::shared_ptr<PlanPreviewSolver::Problem> problem_;  // the current layer's problem
+  std::optional<PlanPreviewSolver::Answer> previewAnswer_;
+  QString requested_;     // what the last request asked for (key, source, eps)
+  double meanCost_ = 1;  // mean cost of the current layer: the slider's unit
   QLabel* stats_;
   QLabel* readout_;
   QLabel* note_;

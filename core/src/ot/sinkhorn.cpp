@@ -17,6 +17,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <chrono>
 
 #include <cmath>
 #include <limits>
@@ -254,6 +255,29 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
   r.cost = (r.plan.array() * M.array()).sum();
   r.marginalError = detail::marginalErrorL1(r.plan, mu, nu);
   return r;
+}
+
+Result sinkhornInSlices(const Vector& mu, const Vector& nu, const Matrix& M,
+                        const SinkhornOptions& opt, double sliceSeconds,
+                        const std::function<bool(const Result&, bool last)>& onSlice) {
+  SinkhornOptions o = opt;
+  int done = 0, slice = 20;
+  for (;;) {
+    o.maxIterations = std::max(1, std::min(slice, opt.maxIterations - done));
+    const auto t0 = std::chrono::steady_clock::now();
+    Result r = sinkhorn(mu, nu, M, o);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    done += r.iterations;
+    const bool last = r.status != Status::IterationLimit || done >= opt.maxIterations ||
+                      !r.u.allFinite() || !r.v.allFinite();
+    r.iterations = done;
+    if (!onSlice(r, last) || last) return r;
+    o.warmU = r.u;
+    o.warmV = r.v;
+    const double perIteration = seconds / std::max(1, o.maxIterations);
+    slice = int(std::clamp(sliceSeconds / std::max(perIteration, 1e-9), 5.0, 1e6));
+  }
 }
 
 }  // namespace otfuse::ot

@@ -5,6 +5,7 @@
 // a point of the source measure (model A's neuron i), column j a point of the target (B's j).
 #include <Eigen/Core>
 
+#include <functional>
 #include <string>
 
 #include "otfuse/runtime.h"
@@ -89,6 +90,17 @@ struct SinkhornOptions {
 /// Converged when the tolerance was met, IterationLimit otherwise (plan still returned).
 Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M,
                 const SinkhornOptions& opt = {});
+
+/// Sinkhorn in slices of about `sliceSeconds` each, for views that must redraw quickly (the
+/// plan view's epsilon slider): each slice continues from the previous one's potentials (a
+/// warm start, so the iterates are those of one long solve, up to the kernel being rebuilt at
+/// each slice) and `onSlice(result, last)` gets the plan so far; `last` is true for the final
+/// slice (converged, or opt.maxIterations reached in total). Returning false from onSlice stops
+/// early (a newer request came). The returned result is the last slice's, with `iterations`
+/// the total over the slices. The first slice runs 20 iterations to learn their cost.
+Result sinkhornInSlices(const Vector& mu, const Vector& nu, const Matrix& M,
+                        const SinkhornOptions& opt, double sliceSeconds,
+                        const std::function<bool(const Result&, bool last)>& onSlice);
 
 /// Linear assignment on a square cost (min sum M[i, perm[i]]), Jonker-Volgenant.
 /// Returns perm of size n: row i is assigned column perm[i].
