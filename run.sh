@@ -25,7 +25,7 @@ log() { printf '\033[1m[run.sh]\033[0m %s\n' "$*" >&2; }
 packages=(
   build-essential cmake ninja-build pkg-config zlib1g-dev
   libtorch-dev libopenblas0-pthread libeigen3-dev liblemon-dev libstb-dev
-  qt6-base-dev libqcustomplot-dev libgl-dev
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   xvfb xauth
   python3-torch python3-pot python3-numpy
   dataset-fashion-mnist

@@ -3,9 +3,9 @@
 // distances between the 512 incoming-weight rows (d = 4608, a 3x3 conv of 512 channels) of B
 // and of A = B's rows permuted plus noise, uniform marginals. The slider is dragged from
 // 0.3 to 0.003 times the mean cost, one slider position (x 10^(-1/40)) per update, as the view
-// does it (PlanPreviewSolver: Sinkhorn warm-started from the previous position's potentials, run
-// in slices of 60 ms so that a first plan is drawn quickly even where Sinkhorn needs thousands
-// of iterations, then refined). Measured per update: time to the first drawn plan and to the
+// does it (PlanPreviewSolver: Sinkhorn warm-started from the previous position's potentials,
+// reporting its plan every 60 ms so that a first plan is drawn quickly even where Sinkhorn needs
+// thousands of iterations, then refined). Measured per update: time to the first drawn plan and to the
 // final plan. Baseline in the same run: every position solved in one piece from a cold start.
 // usage: bench_eps_slider [n=512] [d=4608]
 #include <algorithm>

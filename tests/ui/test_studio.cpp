@@ -586,6 +586,42 @@ class TestStudio : public QObject {
     QVERIFY(errors.isEmpty());
   }
 
+  // Issue 11: the demo opens on the results with their plain-language explanation (made of the
+  // table's own numbers), the plans sorted by the matching, and the interpolation curves
+  // computed without being asked. The demo's cached models are stood in for by the small pair.
+  void demoOpensOnExplainedResults() {
+    if (const QString why = smallModelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
+    const QString cache =
+        QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/demo-models";
+    QVERIFY(QDir().mkpath(cache));
+    for (const auto& [from, to] : {std::pair{a_, QString("mlpnet_demo2_seed0.pt")},
+                                   std::pair{b_, QString("mlpnet_demo2_seed1.pt")}}) {
+      QFile::remove(cache + "/" + to);
+      QVERIFY(QFile::copy(from, cache + "/" + to));
+    }
+    QStringList errors;
+    auto w = makeWindow(&errors);
+    QSignalSpy shown(w.get(), &MainWindow::fusionShown);
+    w->heatmapView()->setReorder(false);
+    w->runDemo();
+    QVERIFY2(waitFor(shown, 1, 300000), "the demo's fusion was not shown");
+    QCOMPARE(w->tabs()->currentWidget(), static_cast<QWidget*>(w->resultsView()));
+    QVERIFY(w->heatmapView()->reorder());
+    const FusionSummary& s = w->outcome()->summary;
+    const QString info = w->resultsView()->infoText();
+    QVERIFY2(info.contains("What the rows mean"), qPrintable(info));
+    for (const char* key : {"model_0", "model_1", "ensemble", "vanilla", "fused"})
+      QVERIFY2(info.contains(QString::number(s.accuracy.at(key), 'f', 2) + " %"),
+               qPrintable(QString("%1 missing from: %2").arg(key, info)));
+    CurvesView* curves = w->curvesView();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        curves->points("interpolation", "aligned").size() == curves->interpolationPoints(),
+        300000);
+    QVERIFY(errors.isEmpty());
+    for (const QString& f : {QString("mlpnet_demo2_seed0.pt"), QString("mlpnet_demo2_seed1.pt")})
+      QFile::remove(cache + "/" + f);
+  }
+
   void corruptModelShowsErrorAndAppStaysUsable() {
     if (const QString why = smallModelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
     QTemporaryDir dir;
@@ -698,6 +734,13 @@ class TestStudio : public QObject {
     const QStringList pdfs = window_->exportPlotsTo(dir.filePath("curves.pdf"));
     QCOMPARE(pdfs.size(), 5);  // (a) accuracy and loss, (b), (c), (d) growth
     QVERIFY(readAll(pdfs.first()).startsWith("%PDF"));
+    // SVG (issue 11): a vector drawing per plot, with the curves' axis label as text.
+    const QStringList svgs = window_->exportPlotsTo(dir.filePath("curves.svg"));
+    QCOMPARE(svgs.size(), 5);
+    QVERIFY(svgs.last().endsWith("-5.svg"));
+    const QString svg = readAll(svgs.first());
+    QVERIFY(svg.contains("<svg") && svg.contains("</svg>"));
+    QVERIFY(svg.contains("<path") || svg.contains("<polyline"));
     window_->tabs()->setCurrentWidget(window_->heatmapView());
     const QStringList pngs = window_->exportPlotsTo(dir.filePath("plan.png"));
     QCOMPARE(pngs.size(), 3);

@@ -12,6 +12,7 @@
 #include "common/otfuse_test.h"
 #include "curves/curves_view.h"
 #include "heatmap/plan_heatmap_view.h"
+#include "results/results_view.h"
 #include "otfuse/engine/engine.h"
 
 using namespace otfuse;
@@ -86,6 +87,26 @@ class TestViews : public QObject {
     view.clearCurve("epsilon");
     QVERIFY(view.epsilonWarning().isEmpty());
     QCOMPARE(view.drawnPoints("epsilon", "sinkhorn_limit"), -1);
+  }
+
+  // Issue 11: the results' plain-language explanation uses the summary's own numbers and says
+  // what they show, also when OT fusion does not beat vanilla averaging.
+  void resultsExplanationFollowsTheNumbers() {
+    FusionSummary s;
+    s.models = {"a.pt", "b.pt"};
+    s.accuracy = {{"model_0", 97.9}, {"model_1", 98.1}, {"ensemble", 98.4}, {"vanilla", 71.25},
+                  {"fused", 96.5}};
+    QString e = ResultsView::explanation(s);
+    QVERIFY2(e.contains("71.25 %") && e.contains("far below both parents"), qPrintable(e));
+    QVERIFY2(e.contains("96.50 %") && e.contains("25.25 points above vanilla"), qPrintable(e));
+    QVERIFY2(e.contains("1.40 points below the weaker parent"), qPrintable(e));
+    s.accuracy["vanilla"] = 97.0;
+    s.accuracy["fused"] = 96.0;
+    e = ResultsView::explanation(s);
+    QVERIFY2(e.contains("a little below both parents"), qPrintable(e));
+    QVERIFY2(e.contains("1.00 points <i>below</i> vanilla averaging"), qPrintable(e));
+    s.accuracy.erase("ensemble");
+    QVERIFY(ResultsView::explanation(s).isEmpty());
   }
 
   // Issue 11: the transport-plan view re-solves the shown layer with Sinkhorn at the slider's

@@ -7,9 +7,9 @@
 // time and the view always ends on the plan of the slider's last position. Sinkhorn solves are
 // warm-started from the potentials of the last solve of the same problem (ot::SinkhornOptions
 // warmU/warmV), so each step of a drag takes a few iterations. A solve that needs many
-// iterations (eps near the plan's phase change) runs in slices of kSliceSeconds
-// (ot::sinkhornInSlices): the view gets the plan so far after each slice, marked not final, and
-// keeps refining it while no newer request arrives. Results arrive as `solved` on the thread
+// iterations (eps near the plan's phase change) reports its plan every kSliceSeconds
+// (ot::sinkhornInSlices): the view draws the plan so far, marked not final, and the solve goes on
+// refining it while no newer request arrives. Results arrive as `solved` on the thread
 // that owns this object (the UI thread). The worker thread is joined on destruction.
 #include <QObject>
 

@@ -17,6 +17,7 @@
 #include <QMimeData>
 #include <QPageLayout>
 #include <QPdfWriter>
+#include <QSvgGenerator>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -306,8 +307,12 @@ void MainWindow::connectController() {
                   ? tr("Fusion done: OT fusion %1 % test accuracy.").arg(fused->second, 0, 'f', 2)
                   : tr("Fusion done."));
     if (showPlansWhenDone_) {
-      tabs_->setCurrentWidget(heatmap_);
+      // The demo (issue 11): open on the results and their explanation; the plans are sorted
+      // by the matching; the interpolation curves are computed right away.
+      tabs_->setCurrentWidget(results_);
+      heatmap_->setReorder(true);
       showPlansWhenDone_ = false;
+      computeCurves("interpolation");
     }
     updateActions();
     emit fusionShown();
@@ -763,7 +768,7 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
 
 void MainWindow::exportPlot() {
   const QString path = QFileDialog::getSaveFileName(this, tr("Export plots"), "plot.png",
-                                                    tr("PNG image (*.png);;PDF document (*.pdf)"));
+                                                    tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)"));
   if (!path.isEmpty()) exportPlotsTo(path);
 }
 
@@ -807,6 +812,28 @@ QByteArray pdfBytes(QCustomPlot* plot) {
   return bytes;
 }
 
+// The same vector drawing as SVG (Qt SVG's QSvgGenerator: editable in Inkscape, embeddable in
+// papers and slides).
+QByteArray svgBytes(QCustomPlot* plot) {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  const int w = plot->width(), h = plot->height();
+  QSvgGenerator generator;
+  generator.setOutputDevice(&buffer);
+  generator.setSize(QSize(w, h));
+  generator.setViewBox(QRect(0, 0, w, h));
+  generator.setTitle(QStringLiteral("OTFuse Studio plot"));
+  generator.setDescription(QStringLiteral("Exported by OTFuse Studio"));
+  QCPPainter painter;
+  if (!painter.begin(&generator)) return {};
+  painter.setMode(QCPPainter::pmVectorized);
+  painter.setMode(QCPPainter::pmNoCaching);
+  plot->toPainter(&painter, w, h);
+  painter.end();
+  return bytes;
+}
+
 void writeBytesAtomically(const QString& path, const QByteArray& bytes) {
   if (bytes.isEmpty()) throw FileError(path.toStdString(), "nothing to write (rendering failed)");
   writeFileAtomically(path.toStdString(), std::string(bytes.constData(), size_t(bytes.size())));
@@ -818,6 +845,7 @@ QStringList MainWindow::exportPlotsTo(const QString& path) {
   const QList<QCustomPlot*> plots = currentPlots();
   QFileInfo info(path);
   const bool pdf = info.suffix().compare("pdf", Qt::CaseInsensitive) == 0;
+  const bool svg = info.suffix().compare("svg", Qt::CaseInsensitive) == 0;
   QStringList written, failures;
   auto save = [&](const QString& out, const std::function<QByteArray()>& render) {
     try {
@@ -834,9 +862,12 @@ QStringList MainWindow::exportPlotsTo(const QString& path) {
   for (int i = 0; i < plots.size(); ++i) {
     const QString out = i == 0 ? path
                                : info.path() + "/" + info.completeBaseName() +
-                                     QString("-%1.").arg(i + 1) + (pdf ? "pdf" : "png");
+                                     QString("-%1.").arg(i + 1) +
+                                     (pdf ? "pdf" : svg ? "svg" : "png");
     QCustomPlot* plot = plots[i];
-    save(out, [&] { return pdf ? pdfBytes(plot) : pngBytes(plot->toPixmap(0, 0, 2.0), 96); });
+    save(out, [&] {
+      return pdf ? pdfBytes(plot) : svg ? svgBytes(plot) : pngBytes(plot->toPixmap(0, 0, 2.0), 96);
+    });
   }
   if (!failures.isEmpty())
     reportError(tr("Could not export the plots"),

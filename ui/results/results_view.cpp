@@ -308,9 +308,56 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
                    ? tr(" · %1 samples, seed %2").arg(s.samples).arg(qulonglong(s.seed))
                    : QString())
           .arg(s.fusionSeconds, 0, 'f', 2)
-          .arg(s.evaluationSeconds, 0, 'f', 2));
+          .arg(s.evaluationSeconds, 0, 'f', 2) +
+      [&] {
+        const QString e = explanation(s);
+        return e.isEmpty() ? QString() : "<hr>" + e;
+      }());
   fillChart(accuracyChart_, s.accuracy, true);
   fillChart(lossChart_, s.loss, false);
+}
+
+QString ResultsView::infoText() const {
+  return info_->text();
+}
+
+QString ResultsView::explanation(const FusionSummary& s) {
+  auto get = [&](const char* key) {
+    const auto it = s.accuracy.find(key);
+    return it == s.accuracy.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+  };
+  const double a = get("model_0"), b = get("model_1"), ens = get("ensemble"),
+               van = get("vanilla"), fus = get("fused");
+  if (s.models.size() != 2 || std::isnan(a) || std::isnan(b) || std::isnan(ens) ||
+      std::isnan(van) || std::isnan(fus))
+    return {};
+  const double lo = std::min(a, b), hi = std::max(a, b);
+  auto pct = [](double v) { return QString::number(v, 'f', 2) + " %"; };
+  auto pts = [](double v) { return QString::number(std::abs(v), 'f', 2); };
+  QString vanillaHow = van < lo - 1   ? tr("far below both parents")
+                       : van < lo     ? tr("a little below both parents")
+                       : van <= hi    ? tr("between the parents")
+                                      : tr("above both parents");
+  QString fusedHow;
+  if (fus >= van)
+    fusedHow = tr("%1 points above vanilla averaging").arg(pts(fus - van));
+  else
+    fusedHow = tr("%1 points <i>below</i> vanilla averaging here").arg(pts(van - fus));
+  QString fusedVsParents = fus >= hi   ? tr("at or above the better parent")
+                           : fus >= lo ? tr("between the parents")
+                                       : tr("%1 points below the weaker parent").arg(pts(lo - fus));
+  return tr("<b>What the rows mean.</b> A and B are the same network trained twice from "
+            "different random starts (%1 and %2).<br>"
+            "<b>Prediction ensemble</b> runs both networks and averages their predictions: "
+            "%3 here, but it costs two networks at test time.<br>"
+            "<b>Vanilla averaging</b> averages the weights entry by entry as they are stored. "
+            "Neuron i of A and neuron i of B usually learned different things, so the average "
+            "mixes unrelated neurons: %4, %5.<br>"
+            "<b>OT fusion</b> first matches each of A's neurons to the neurons of B that compute "
+            "the same thing (optimal transport on their weights or activations, layer by layer: "
+            "the <i>Transport plans</i> tab), then averages matched neurons. One network of the "
+            "same size: %6, %7 and %8.")
+      .arg(pct(a), pct(b), pct(ens), pct(van), vanillaHow, pct(fus), fusedHow, fusedVsParents);
 }
 
 double ResultsView::tableAccuracy(const QString& key) const {

@@ -54,6 +54,12 @@ class ResultsView : public QWidget {
   double tableAccuracy(const QString& key) const;
   double tableLoss(const QString& key) const;
   QTableWidget* table() const { return table_; }
+  /// Plain-language reading of a two-parent summary, from its own numbers: what the ensemble,
+  /// vanilla averaging and OT fusion are and how they compare here (issue 11's demo). Empty
+  /// unless the summary has both parents, the ensemble, vanilla averaging and OT fusion.
+  static QString explanation(const FusionSummary& summary);
+  /// The text beside the table (settings, timings, and the explanation).
+  QString infoText() const;
   QList<QCustomPlot*> plots() const;
 
  private:

@@ -500,14 +500,25 @@ std::vector<std::string> demoModels(const std::string& cacheDir, const std::stri
   if (ec) throw FileError(cacheDir, "cannot create the folder: " + ec.message());
   std::vector<std::string> paths;
   for (uint64_t seed = 0; seed < 2; ++seed) {
-    std::string path = (fs::path(cacheDir) / ("mlpnet_seed" + std::to_string(seed) + ".pt")).string();
+    // "demo2": the recipe below; files of the earlier one-epoch demo are not reused.
+    std::string path =
+        (fs::path(cacheDir) / ("mlpnet_demo2_seed" + std::to_string(seed) + ".pt")).string();
     paths.push_back(path);
     if (fs::exists(path)) continue;
     auto train = cachedDataset("mnist", Split::Train, dataDir, cancel);
     auto test = cachedDataset("mnist", Split::Test, dataDir, cancel);
     Model m = Model::initialize(parseArchitecture("mlpnet"), seed);
+    // The paper's parents are ~97.7 % (10 epochs, lr 0.01, momentum 0.5). This shorter schedule
+    // reaches ~98 % in 4 epochs (about 10 s per model on 2 quiet cores); the weight decay keeps
+    // first-layer weights smooth, so matched neurons' weight images look alike in the
+    // matching view.
     TrainOptions opt;
-    opt.epochs = 1;
+    opt.epochs = kDemoEpochs;
+    opt.batchSize = 128;
+    opt.learningRate = 0.05;
+    opt.momentum = 0.9;
+    opt.schedule = "cosine";
+    opt.weightDecay = 5e-4;
     opt.seed = seed;
     opt.augment = false;
     auto results = trainModel(m, *train, test.get(), opt,
@@ -516,8 +527,9 @@ std::vector<std::string> demoModels(const std::string& cacheDir, const std::stri
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.2f", results.back().testAccuracy);
     saveCheckpoint(path, m.state(),
-                   {{"test_accuracy", acc}, {"epoch", "1"}, {"arch", "mlpnet"},
-                    {"seed", std::to_string(seed)}, {"dataset", "mnist"}});
+                   {{"test_accuracy", acc}, {"epoch", std::to_string(kDemoEpochs)},
+                    {"arch", "mlpnet"}, {"seed", std::to_string(seed)}, {"dataset", "mnist"},
+                    {"recipe", "SGD lr 0.05 cosine, momentum 0.9, weight decay 5e-4, batch 128"}});
   }
   return paths;
 }

@@ -187,6 +187,33 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
     logStepCols(C, b0, f, eps, g, opt.cancel);
     kernel(C, f, g, eps, K, opt.cancel);
   }
+  // Result in the caller's coordinates from the plan P (na x nb, consumed) and the scalings.
+  auto assemble = [&](Matrix&& P, const Vector& a, const Vector& b, Result& out) {
+    const Vector fu = f + eps * a.array().log().matrix();
+    const Vector gv = g + eps * b.array().log().matrix();
+    out.u = Vector::Zero(nA);
+    out.v = Vector::Zero(nB);
+    if (compact) {
+      out.plan = std::move(P);
+      out.u = fu;
+      out.v = gv;
+    } else {
+      out.plan = Matrix::Zero(nA, nB);
+      for (Eigen::Index j = 0; j < nb; ++j)
+        for (Eigen::Index i = 0; i < na; ++i) out.plan(rows[i], cols[j]) = P(i, j);
+      for (Eigen::Index i = 0; i < na; ++i) out.u[rows[i]] = fu[i];
+      for (Eigen::Index j = 0; j < nb; ++j) out.v[cols[j]] = gv[j];
+      // Zero-mass points: c-transform of the other side's potential.
+      for (Eigen::Index i = 0; i < nA; ++i)
+        if (mu[i] == 0) out.u[i] = (M.row(i).transpose() - out.v).minCoeff();
+      for (Eigen::Index j = 0; j < nB; ++j)
+        if (nu[j] == 0) out.v[j] = (M.col(j) - out.u).minCoeff();
+    }
+    out.cost = (out.plan.array() * M.array()).sum();
+    out.marginalError = detail::marginalErrorL1(out.plan, mu, nu);
+  };
+  using Clock = std::chrono::steady_clock;
+  auto lastReport = Clock::now();
   Vector a = Vector::Ones(na), b = Vector::Ones(nb);
   Vector Kb(na), KTa(nb), aNew(na), bNew(nb);
   int it = logStart ? 1 : 0;  // the log-domain start counts as one iteration
@@ -203,6 +230,22 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
     if (it >= opt.maxIterations) {
       r.status = Status::IterationLimit;
       break;
+    }
+    if (opt.onReport && std::chrono::duration<double>(Clock::now() - lastReport).count() >=
+                            opt.reportSeconds) {
+      Result partial;
+      Matrix P = K;
+      for (Eigen::Index j = 0; j < nb; ++j) P.col(j).array() *= a.array() * b[j];
+      assemble(std::move(P), a, b, partial);
+      partial.iterations = it;
+      partial.status = Status::IterationLimit;
+      partial.message = "not converged yet";
+      if (!opt.onReport(partial)) {
+        r.status = Status::IterationLimit;
+        r.message = "stopped by the caller after a report";
+        break;
+      }
+      lastReport = Clock::now();
     }
     aNew = a0.cwiseQuotient(Kb);
     multiplyTransposed(K, aNew, KTa);
@@ -230,30 +273,9 @@ Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M, const Sinkh
     }
   }
   r.iterations = it;
-
   // The plan a_i K_ij b_j overwrites K in place.
   for (Eigen::Index j = 0; j < nb; ++j) K.col(j).array() *= a.array() * b[j];
-  const Matrix& P = K;
-  const Vector fu = f + eps * a.array().log().matrix();
-  const Vector gv = g + eps * b.array().log().matrix();
-  if (compact) {
-    r.plan = std::move(K);
-    r.u = fu;
-    r.v = gv;
-  } else {
-    r.plan = Matrix::Zero(nA, nB);
-    for (Eigen::Index j = 0; j < nb; ++j)
-      for (Eigen::Index i = 0; i < na; ++i) r.plan(rows[i], cols[j]) = P(i, j);
-    for (Eigen::Index i = 0; i < na; ++i) r.u[rows[i]] = fu[i];
-    for (Eigen::Index j = 0; j < nb; ++j) r.v[cols[j]] = gv[j];
-    // Zero-mass points: c-transform of the other side's potential.
-    for (Eigen::Index i = 0; i < nA; ++i)
-      if (mu[i] == 0) r.u[i] = (M.row(i).transpose() - r.v).minCoeff();
-    for (Eigen::Index j = 0; j < nB; ++j)
-      if (nu[j] == 0) r.v[j] = (M.col(j) - r.u).minCoeff();
-  }
-  r.cost = (r.plan.array() * M.array()).sum();
-  r.marginalError = detail::marginalErrorL1(r.plan, mu, nu);
+  assemble(std::move(K), a, b, r);
   return r;
 }
 
@@ -261,23 +283,11 @@ Result sinkhornInSlices(const Vector& mu, const Vector& nu, const Matrix& M,
                         const SinkhornOptions& opt, double sliceSeconds,
                         const std::function<bool(const Result&, bool last)>& onSlice) {
   SinkhornOptions o = opt;
-  int done = 0, slice = 20;
-  for (;;) {
-    o.maxIterations = std::max(1, std::min(slice, opt.maxIterations - done));
-    const auto t0 = std::chrono::steady_clock::now();
-    Result r = sinkhorn(mu, nu, M, o);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    done += r.iterations;
-    const bool last = r.status != Status::IterationLimit || done >= opt.maxIterations ||
-                      !r.u.allFinite() || !r.v.allFinite();
-    r.iterations = done;
-    if (!onSlice(r, last) || last) return r;
-    o.warmU = r.u;
-    o.warmV = r.v;
-    const double perIteration = seconds / std::max(1, o.maxIterations);
-    slice = int(std::clamp(sliceSeconds / std::max(perIteration, 1e-9), 5.0, 1e6));
-  }
+  o.reportSeconds = sliceSeconds;
+  o.onReport = [&](const Result& partial) { return onSlice(partial, false); };
+  Result r = sinkhorn(mu, nu, M, o);
+  if (r.message != "stopped by the caller after a report") onSlice(r, true);
+  return r;
 }
 
 }  // namespace otfuse::ot

@@ -263,8 +263,10 @@ struct TrainRequest {
 ModelPtr trainNewModel(const TrainRequest& request, const ProgressFn& progress = {},
                        const CancelFlag* cancel = nullptr);
 
-/// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use: one epoch each,
-/// seeds 0 and 1, a few minutes), returned as paths.
+/// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use, seeds 0 and 1:
+/// kDemoEpochs epochs of SGD lr 0.05 with cosine decay, momentum 0.9, weight decay 5e-4, batch
+/// 128; about 98 % test accuracy, like the paper's 97.7 % parents), returned as paths.
+constexpr int kDemoEpochs = 4;
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
                                     const ProgressFn& progress = {},
                                     const CancelFlag* cancel = nullptr);

@@ -84,6 +84,12 @@ struct SinkhornOptions {
   /// When set (from any thread) the solver stops and throws otfuse::Cancelled; polled once
   /// per iteration.
   const CancelFlag* cancel = nullptr;
+  /// Progress for views: when set, called with the plan so far (status IterationLimit,
+  /// potentials, iterations, cost, marginal error) whenever `reportSeconds` have passed since
+  /// the start or the last report. Returning false stops the solve: the result is then that
+  /// state, status IterationLimit, message "stopped by the caller after a report".
+  std::function<bool(const Result&)> onReport;
+  double reportSeconds = 0.06;
 };
 
 /// Entropic OT by log-domain Sinkhorn (stable down to eps = 1e-4 on O(1) costs). Status
@@ -91,13 +97,11 @@ struct SinkhornOptions {
 Result sinkhorn(const Vector& mu, const Vector& nu, const Matrix& M,
                 const SinkhornOptions& opt = {});
 
-/// Sinkhorn in slices of about `sliceSeconds` each, for views that must redraw quickly (the
-/// plan view's epsilon slider): each slice continues from the previous one's potentials (a
-/// warm start, so the iterates are those of one long solve, up to the kernel being rebuilt at
-/// each slice) and `onSlice(result, last)` gets the plan so far; `last` is true for the final
-/// slice (converged, or opt.maxIterations reached in total). Returning false from onSlice stops
-/// early (a newer request came). The returned result is the last slice's, with `iterations`
-/// the total over the slices. The first slice runs 20 iterations to learn their cost.
+/// Sinkhorn reporting its plan every `sliceSeconds`, for views that must redraw quickly (the
+/// plan view's epsilon slider): `onSlice(result, false)` gets the plan so far after each slice
+/// (SinkhornOptions::onReport; the iterates are exactly those of one solve), then
+/// `onSlice(result, true)` the final result (converged, or opt.maxIterations reached).
+/// Returning false from a report stops early (a newer request came): no final call then.
 Result sinkhornInSlices(const Vector& mu, const Vector& nu, const Matrix& M,
                         const SinkhornOptions& opt, double sliceSeconds,
                         const std::function<bool(const Result&, bool last)>& onSlice);
