@@ -252,6 +252,7 @@ struct ResultFile {
   std::vector<std::string> models;
   int anchor = 1;
   uint64_t seed = 0;
+  bool approximate = false;  // some plan stopped at the Sinkhorn iteration limit
   std::map<std::string, double> accuracy, loss;
 };
 
@@ -318,6 +319,10 @@ ResultFile readResult(const std::string& path, const CollectOptions& options) {
     for (const auto& p : r.models) m += (m.empty() ? "" : " + ") + p;
     r.params["models"] = m;
   }
+  if (const Json* plans = doc.member("plans"); plans && plans->kind == Json::Object)
+    if (const Json* limit = plans->member("at_iteration_limit");
+        limit && limit->kind == Json::Array && !limit->array.empty())
+      r.approximate = true;
   for (const auto& [key, value] : accuracy->object) {
     if (value.kind != Json::Number) throw notResult("accuracy \"" + key + "\" is not a number");
     const Json* l = loss->member(key);
@@ -631,6 +636,7 @@ CollectResult collectResults(const std::string& dir, const CollectOptions& optio
       pairs.insert(m);
       seeds.insert(r.seed);
       c.files.push_back(r.path);
+      c.approximateRuns += r.approximate;
     }
     c.seeds.assign(seeds.begin(), seeds.end());
     c.title = configTitle(runs.front(), options, pairs.size());
@@ -682,6 +688,9 @@ std::string collectTableText(const CollectResult& r) {
                   i ? "\n" : "", c.title.c_str(), c.files.size(), c.files.size() == 1 ? "" : "s",
                   c.seeds.size() == 1 ? "" : "s", seeds.c_str());
     s += buf;
+    if (c.approximateRuns)
+      s += "  note: " + std::to_string(c.approximateRuns) + " of " + std::to_string(c.files.size()) +
+           " runs have approximate plans (a Sinkhorn layer stopped at its iteration limit)\n";
     std::snprintf(buf, sizeof buf, "  %-26s %20s %22s\n", "", "test accuracy (%)", "test loss");
     s += buf;
     for (const auto& row : c.rows) {
@@ -724,7 +733,7 @@ std::string collectTableJson(const CollectResult& r) {
            ", \"accuracy_std\": " + opt(row.accuracyStd) +
            ", \"loss_mean\": " + fullNum(row.lossMean) + ", \"loss_std\": " + opt(row.lossStd) + "}";
     }
-    s += "]}";
+    s += "], \"approximate_runs\": " + std::to_string(c.approximateRuns) + "}";
   }
   s += "\n]}\n";
   return s;

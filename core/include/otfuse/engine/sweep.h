@@ -115,6 +115,8 @@ struct ConfigStats {
   std::vector<uint64_t> seeds;                // sorted
   std::vector<std::string> files;             // result files, sorted
   std::vector<RowStats> rows;                 // table order
+  /// Runs whose plans are approximate (a Sinkhorn layer stopped at its iteration limit).
+  size_t approximateRuns = 0;
 };
 
 struct CollectOptions {
@@ -137,7 +139,8 @@ CollectResult collectResults(const std::string& dir, const CollectOptions& optio
 /// The table as text (one block per configuration, "mean ± std" per row).
 std::string collectTableText(const CollectResult& result);
 /// As JSON: {"files": n, "configurations": [{"params", "seeds", "files", "rows": [{"key",
-/// "label", "n", "accuracy_mean", "accuracy_std", "loss_mean", "loss_std"}]}]}.
+/// "label", "n", "accuracy_mean", "accuracy_std", "loss_mean", "loss_std"}],
+/// "approximate_runs"}]}.
 std::string collectTableJson(const CollectResult& result);
 /// As CSV: one line per configuration and row (header first), full precision.
 std::string collectTableCsv(const CollectResult& result);
