@@ -27,6 +27,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libeigen3-dev liblemon-dev libstb-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   xvfb xauth
+  parallel
   python3-torch python3-pot python3-numpy
   dataset-fashion-mnist
 )

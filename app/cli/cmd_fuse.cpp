@@ -82,6 +82,9 @@ options:
   --plans-dir DIR      write each layer's plan as CSV: DIR/<n>_<layer>_plan.csv for two models;
                        for three or more one folder per aligned model, DIR/model_<i>/...
   --no-eval            fuse only (no test-set evaluation)
+  --json-out FILE      also write that JSON to FILE (atomically: a temporary file renamed
+                       into place, so a cancelled run leaves no partial file); what
+                       otfuse sweep --emit-jobs and otfuse collect use
   --json               print the result as JSON instead of a table (accuracy/loss keys model_0
                        .. model_<N-1>, ensemble, vanilla, fused, sequential, *_bn; summary with
                        models, anchor, weights; plans per model in "model_plans")
@@ -223,7 +226,7 @@ int cmdFuse(Args& args) {
   args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
                      "report", "plans-dir", "data-dir", "bn-batches", "out-model",
-                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map"});
+                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map", "json-out"});
   const std::vector<std::string> paths = args.positional();
   const size_t n = paths.size();
   if (n < 2)
@@ -302,6 +305,7 @@ int cmdFuse(Args& args) {
     throw Error("--out-model " + outModel + " writes the sequential fusion; give --sequential too");
   if (args.has("out")) checkOutputFile("out", args.get("out"));
   if (args.has("report")) checkOutputFile("report", args.get("report"));
+  if (args.has("json-out")) checkOutputFile("json-out", args.get("json-out"));
   if (args.has("plans-dir")) checkOutputFolder("plans-dir", args.get("plans-dir"));
 
   ProgressBar bar;
@@ -456,6 +460,8 @@ int cmdFuse(Args& args) {
                                       : "";
   }
 
+  if (args.has("json-out"))
+    writeFileAtomically(args.get("json-out"), reportJson(summary, &layers, false, allLayers));
   if (json) {
     std::string text = reportJson(summary, &layers, false, allLayers);
     if (args.has("out")) {  // one more member: {"path", "model", "accuracy", "loss"}

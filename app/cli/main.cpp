@@ -22,6 +22,10 @@ commands:
                                     train a parent model
   fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
                                     OT fusion of two or more models with baselines
+  sweep A B --modes ... --seeds ... --out-dir DIR [--emit-jobs FILE]
+                                    a grid of fusions, here or as jobs for parallel/Slurm
+  collect DIR                       mean ± std over seeds of a folder of fuse results
+  scenario table-one --seeds K      Table 1 over K pairs of parents (mean ± std)
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -55,6 +59,9 @@ int main(int argc, char** argv) {
         {"eval", cmdEval, {"help", "json", "no-progress"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
         {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
+        {"sweep", cmdSweep, {"help", "json", "no-progress", "resume"}},
+        {"collect", cmdCollect, {"help", "json", "across-pairs"}},
+        {"scenario", cmdScenario, {"help", "json", "no-progress"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {

@@ -34,6 +34,7 @@
 #include "otfuse/error.h"
 #include "results/results_view.h"
 #include "settings/settings_form.h"
+#include "sweep/sweep_dialog.h"
 
 namespace otfuse::ui {
 
@@ -201,6 +202,14 @@ void MainWindow::createActions() {
   QAction* curves =
       run->addAction(tr("Compute accuracy &curves"), this, [this] { computeCurves("all"); });
   curves->setShortcut(QKeySequence(tr("Ctrl+L")));
+  run->addAction(tr("&Sweep…"), this, [this] {  // a grid of fusions, mean ± std over seeds
+    auto* d = new SweepDialog(this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    const QStringList m = models_->paths();
+    if (m.size() >= 2) d->setModels(m[0], m[1]);
+    d->setDataDir(settings_->settings().dataDir);
+    d->show();
+  });
   cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
   cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
   cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
