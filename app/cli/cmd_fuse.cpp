@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "json_out.h"
 #include "model_files.h"
+#include "output_files.h"
 #include "otfuse/data/dataset.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
@@ -19,6 +20,8 @@
 #include "otfuse/fusion/report.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/train/train.h"
+#include "fuse_extras.h"
+#include "train_options.h"
 
 namespace otfuse::cli {
 namespace {
@@ -93,38 +96,6 @@ examples:
   otfuse fuse a.pt b.pt c.pt d.pt          four models onto a.pt, 1/4 each
   otfuse fuse --anchor c.pt --weights 1,1,2 --sequential a.pt b.pt c.pt
 )";
-
-// Output destinations are checked before any work, so a typo costs nothing and no output is
-// half done when another one fails.
-void checkOutputFile(const std::string& option, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw Error("--" + option + " expects a file name");
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw FileError(path, "the folder " + dir.string() + " does not exist (--" + option + ")");
-  if (fs::is_directory(p, ec))
-    throw FileError(path, "is a folder; --" + option + " expects a file name");
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw FileError(path, "cannot write in the folder " + dir.string() + " (--" + option + ")");
-}
-
-void checkOutputFolder(const std::string& option, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw Error("--" + option + " expects a folder name");
-  std::error_code ec;
-  const fs::path p(path);
-  if (fs::exists(p, ec)) {
-    if (!fs::is_directory(p, ec))
-      throw FileError(path, "exists and is not a folder (--" + option + ")");
-    return;
-  }
-  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent, ec))
-    throw FileError(path, "cannot be created: the folder " + parent.string() +
-                              " does not exist (--" + option + ")");
-}
 
 at::Tensor loadSamples(const std::string& path) {
   StateDict tensors = loadTensors(path);
@@ -220,10 +191,12 @@ int cmdFuse(Args& args) {
     std::cout << kHelp;
     return 0;
   }
-  args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
+  std::set<std::string> known = {"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
                      "report", "plans-dir", "data-dir", "bn-batches", "out-model",
-                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map"});
+                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map"};
+  for (const auto& name : fuseExtraOptionNames()) known.insert(name);
+  args.requireKnown(known);
   const std::vector<std::string> paths = args.positional();
   const size_t n = paths.size();
   if (n < 2)
@@ -303,6 +276,8 @@ int cmdFuse(Args& args) {
   if (args.has("out")) checkOutputFile("out", args.get("out"));
   if (args.has("report")) checkOutputFile("report", args.get("report"));
   if (args.has("plans-dir")) checkOutputFolder("plans-dir", args.get("plans-dir"));
+  // --finetune-epochs and --seeds (fuse_extras.cpp): checked here too, before any work.
+  const FuseExtras extras = parseFuseExtras(args, opt, evaluateModels);
 
   ProgressBar bar;
   ProgressFn progress;
@@ -400,14 +375,21 @@ int cmdFuse(Args& args) {
   t1.bnBatches = static_cast<int>(bnBatches);
   t1.seed = seed;
   TableOneModels bnModels;  // the models of the fused_bn and sequential_bn rows
+  std::optional<Dataset> testData;
   if (evaluateModels) {
-    Dataset test = loadDataset(datasetName, Split::Test, dataDir);
+    testData = loadDataset(datasetName, Split::Test, dataDir);
+    const Dataset& test = *testData;
     bnModels = evaluateTableOneMany(models, anchor, weights, fusedModel,
                                     sequentialModel ? &*sequentialModel : nullptr, test, trainSet,
                                     t1, summary, progress, interruptFlag());
     bar.finish();
   }
 
+  FuseExtrasInput extraIn{models, anchor, weights, opt, pairPath, sequential, int(samples),
+                          seed, t1, fusedModel, bnModels.fusedBn ? &*bnModels.fusedBn : nullptr,
+                          testData ? &*testData : nullptr, trainSet, summary};
+  const FuseExtrasResult extraOut = runFuseExtras(extras, extraIn, progress, interruptFlag());
+  bar.finish();
   if (args.has("out")) {
     // --no-eval: re-estimate as the table would
     if (outKey == "fused_bn" && !bnModels.fusedBn)
@@ -467,6 +449,7 @@ int cmdFuse(Args& args) {
                ", \"loss\": " + jsonNumber(summary.loss.at(outKey));
       text.insert(text.find_last_not_of(" \n", close - 1) + 1, out + "}");
     }
+    text = appendFuseExtrasJson(text, extras, extraOut, summary);
     std::cout << text;
     return 0;
   }
@@ -517,6 +500,7 @@ int cmdFuse(Args& args) {
     }
     std::printf("\n");
   }
+  printFuseExtras(extras, extraOut, summary, pairLabels);
   std::printf("plans: %s\n", summary.plans.text(opt).c_str());
   if (!outLine.empty()) std::printf("%s\n\n", outLine.c_str());
   std::printf("fusion %.3f s", summary.fusionSeconds);
