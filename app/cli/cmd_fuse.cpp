@@ -85,6 +85,25 @@ options:
   --plans-dir DIR      write each layer's plan as CSV: DIR/<n>_<layer>_plan.csv for two models;
                        for three or more one folder per aligned model, DIR/model_<i>/...
   --no-eval            fuse only (no test-set evaluation)
+  --seeds K            activations mode: repeat the fusion with the activation-sampling seeds
+                       S..S+K-1 (S = --seed; the BatchNorm re-estimation batches follow the
+                       seed too) and report every row as mean ± sample standard deviation
+                       (n - 1) with the per-seed values (table, and "seeds" in --json); --out,
+                       --report and --plans-dir keep the first seed's fusion. In weights mode
+                       nothing is sampled, so the fusion is computed once and a note says so
+  --finetune-epochs N  then fine-tune OT fusion and the vanilla average with the same budget
+                       (same epochs, learning rates, seed, so the same batches in the same
+                       order; fresh SGD state): test accuracy and loss per epoch, epoch 0 =
+                       before, with the parents and the ensemble as reference lines (table,
+                       and "finetune" in --json). BatchNorm models start from the re-estimated
+                       rows (fused_bn, vanilla_bn). Training options as otfuse train's, with
+                       the prefix finetune-: --finetune-lr X (default 0.01),
+                       --finetune-momentum X (0.5), --finetune-weight-decay X (0),
+                       --finetune-schedule S, --finetune-batch-size N (64), --finetune-seed S
+                       (data order, default 0), --finetune-limit N (training images),
+                       --finetune-no-augment
+  --finetune-csv FILE  also write every point as CSV (one line per epoch: fused_*, vanilla_*,
+                       lr, and the reference accuracies model_<i>_accuracy, ensemble_accuracy)
   --json               print the result as JSON instead of a table (accuracy/loss keys model_0
                        .. model_<N-1>, ensemble, vanilla, fused, sequential, *_bn; summary with
                        models, anchor, weights; plans per model in "model_plans")
@@ -95,6 +114,10 @@ examples:
   otfuse fuse a.pt b.pt                    A onto the anchor B, t = 0.5
   otfuse fuse a.pt b.pt c.pt d.pt          four models onto a.pt, 1/4 each
   otfuse fuse --anchor c.pt --weights 1,1,2 --sequential a.pt b.pt c.pt
+  otfuse fuse --finetune-epochs 5 --finetune-csv ft.csv a.pt b.pt
+                                           OT fusion vs vanilla, both fine-tuned 5 epochs
+  otfuse fuse --mode activations --seeds 3 a.pt b.pt
+                                           mean ± std of every row over 3 sampling seeds
 )";
 
 at::Tensor loadSamples(const std::string& path) {

@@ -1,6 +1,7 @@
 #include "finetune/finetune_view.h"
 
 #include <qcustomplot.h>
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QJsonArray>
@@ -9,6 +10,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -107,6 +109,17 @@ FinetuneView::FinetuneView(EngineController* controller, QWidget* parent)
   limit_->setToolTip(tr("Use only the first N training images per epoch (all by default)."));
   controls->addWidget(limit_);
   controls->addSpacing(12);
+  zoom_ = new QCheckBox(tr("Zoom on epochs ≥ 1"));
+  zoom_->setChecked(true);
+  zoom_->setToolTip(
+      tr("Fit the axes to the fine-tuned epochs and the reference lines; an epoch-0 point far "
+         "below (a vanilla average before fine-tuning) is named on the plot instead."));
+  connect(zoom_, &QCheckBox::toggled, this, [this] {
+    dirty_ = true;
+    replotIfDirty();
+  });
+  controls->addWidget(zoom_);
+  controls->addSpacing(12);
   startButton_ = new QPushButton(tr("Fine-tune"));
   startButton_->setToolTip(
       tr("Fine-tune the OT-fused model and the vanilla average of the last fusion with the same "
@@ -130,6 +143,21 @@ FinetuneView::FinetuneView(EngineController* controller, QWidget* parent)
   accuracy_ = makePlot(tr("Fine-tuning after fusion: test accuracy"), tr("test accuracy (%)"));
   loss_ = makePlot(tr("Fine-tuning after fusion: test loss"), tr("test loss (cross-entropy)"));
   accuracy_->yAxis->setRange(0, 100);
+  auto offAxisLabel = [](QCustomPlot* plot, bool bottom) {
+    auto* t = new QCPItemText(plot);
+    t->position->setType(QCPItemPosition::ptAxisRectRatio);
+    t->position->setCoords(0.02, bottom ? 0.98 : 0.02);
+    t->setPositionAlignment(Qt::AlignLeft | (bottom ? Qt::AlignBottom : Qt::AlignTop));
+    t->setTextAlignment(Qt::AlignLeft);
+    t->setColor(QColor(80, 80, 80));
+    t->setFont(QFont(plot->font().family(), 8));
+    t->setBrush(QColor(255, 255, 255, 230));
+    t->setPadding(QMargins(4, 2, 4, 2));
+    t->setVisible(false);
+    return t;
+  };
+  accuracyOffAxis_ = offAxisLabel(accuracy_, true);
+  lossOffAxis_ = offAxisLabel(loss_, false);
   auto* row = new QHBoxLayout;
   row->addWidget(accuracy_, 3);
   row->addWidget(loss_, 2);
@@ -204,6 +232,12 @@ void FinetuneView::setEpochs(int epochs) { epochs_->setValue(epochs); }
 int FinetuneView::epochs() const { return epochs_->value(); }
 void FinetuneView::setLearningRate(double lr) { lr_->setValue(lr); }
 void FinetuneView::setTrainingLimit(long long limit) { limit_->setValue(int(limit)); }
+void FinetuneView::setZoomed(bool zoomed) { zoom_->setChecked(zoomed); }
+bool FinetuneView::zoomed() const { return zoom_->isChecked(); }
+QString FinetuneView::offAxisNote(bool loss) const {
+  const QCPItemText* t = loss ? lossOffAxis_ : accuracyOffAxis_;
+  return t->visible() ? t->text() : QString();
+}
 
 int FinetuneView::start() {
   if (job_ >= 0) {
@@ -409,32 +443,69 @@ void FinetuneView::replotIfDirty() {
   dirty_ = false;
   const double xMax = std::max(1, plannedEpochs_) + 0.3;
   for (QCustomPlot* p : plots()) p->xAxis->setRange(-0.3, xMax);
-  // Accuracy: fit every curve and reference line with a margin, within 0..100.
-  bool found = false;
-  QCPRange r;
-  for (int i = 0; i < accuracy_->graphCount(); ++i) {
-    bool ok = false;
-    QCPRange gr = accuracy_->graph(i)->getValueRange(ok);
-    if (!ok) continue;
-    r = found ? QCPRange(std::min(r.lower, gr.lower), std::max(r.upper, gr.upper)) : gr;
-    found = true;
+  const bool zoom = zoom_->isChecked();
+  bool fineTuned = false;
+  for (const auto& pts : points_)
+    for (const FinetunePoint& p : pts) fineTuned = fineTuned || p.epoch >= 1;
+  // The values the axes must show: every point (zoomed: of epochs >= 1, once there are
+  // some) and every reference line.
+  // Zoomed, an epoch-0 point stays in view unless it lies more than twice the spread of the
+  // others away from them (the vanilla average before fine-tuning, typically).
+  auto valuesOf = [&](bool loss) {
+    QVector<double> v, start;
+    for (const auto& pts : points_)
+      for (const FinetunePoint& p : pts)
+        (zoom && fineTuned && p.epoch == 0 ? start : v) << (loss ? p.loss : p.accuracy);
+    for (const auto& ref : references_) v << (loss ? ref.second.loss : ref.second.accuracy);
+    if (!v.isEmpty()) {
+      const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
+      const double lo = *mn, hi = *mx, band = 2 * std::max(hi - lo, loss ? 0.01 : 0.5);
+      for (double x : start)
+        if (x >= lo - band && x <= hi + band) v << x;
+    }
+    return v;
+  };
+  // Epoch-0 points outside [lo, hi], named.
+  auto offAxis = [&](bool loss, double lo, double hi) {
+    QStringList out;
+    for (auto it = points_.cbegin(); it != points_.cend(); ++it)
+      for (const FinetunePoint& p : it.value()) {
+        const double v = loss ? p.loss : p.accuracy;
+        if (p.epoch == 0 && (v < lo || v > hi))
+          out << tr("%1 at epoch 0: %2%3 (%4 the axis)")
+                     .arg(it.key() == "fused" ? tr("OT fusion") : tr("vanilla average"))
+                     .arg(v, 0, 'f', loss ? 3 : 2)
+                     .arg(loss ? QString() : QString(" %"))
+                     .arg(v < lo ? tr("below") : tr("above"));
+      }
+    return out.join("\n");
+  };
+  {
+    const QVector<double> v = valuesOf(false);
+    if (!v.isEmpty()) {
+      const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
+      const double span = std::max(zoom ? 0.5 : 1.0, *mx - *mn);
+      const double lo = std::max(0.0, *mn - 0.15 * span), hi = std::min(100.0, *mx + 0.12 * span);
+      accuracy_->yAxis->setRange(zoom ? lo : std::floor(lo), zoom ? hi : std::ceil(hi));
+    } else {
+      accuracy_->yAxis->setRange(0, 100);
+    }
+    const QCPRange r = accuracy_->yAxis->range();
+    const QString note = offAxis(false, r.lower, r.upper);
+    accuracyOffAxis_->setText(QString::fromUtf8("\u25bc ") + note);
+    accuracyOffAxis_->setVisible(!note.isEmpty());
   }
-  if (found) {
-    const double span = std::max(1.0, r.upper - r.lower);
-    accuracy_->yAxis->setRange(std::max(0.0, std::floor(r.lower - 0.08 * span)),
-                               std::min(100.0, std::ceil(r.upper + 0.08 * span)));
-  } else {
-    accuracy_->yAxis->setRange(0, 100);
+  {
+    const QVector<double> v = valuesOf(true);
+    if (!v.isEmpty()) {
+      const double mx = *std::max_element(v.begin(), v.end());
+      loss_->yAxis->setRange(0, mx > 0 ? mx * 1.15 : 1);
+    }
+    const QCPRange r = loss_->yAxis->range();
+    const QString note = offAxis(true, r.lower, r.upper);
+    lossOffAxis_->setText(QString::fromUtf8("\u25b2 ") + note);
+    lossOffAxis_->setVisible(!note.isEmpty());
   }
-  found = false;
-  for (int i = 0; i < loss_->graphCount(); ++i) {
-    bool ok = false;
-    QCPRange gr = loss_->graph(i)->getValueRange(ok);
-    if (!ok) continue;
-    r = found ? QCPRange(std::min(r.lower, gr.lower), std::max(r.upper, gr.upper)) : gr;
-    found = true;
-  }
-  if (found) loss_->yAxis->setRange(0, r.upper * 1.12);
   // Legends where the curves are not: accuracy rises (bottom right), loss falls (top right).
   accuracy_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
   loss_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);

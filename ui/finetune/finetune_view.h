@@ -24,6 +24,8 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemText;
+class QCheckBox;
 class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
@@ -58,6 +60,12 @@ class FinetuneView : public QWidget {
   void setLearningRate(double lr);
   /// Training images per epoch (0 = all); for quick looks and tests.
   void setTrainingLimit(long long limit);
+  /// Zoom the value axes on the fine-tuned epochs (>= 1) and the reference lines; epoch-0
+  /// points outside are named in a note on the plot (default on).
+  void setZoomed(bool zoomed);
+  bool zoomed() const;
+  /// The notes naming epoch-0 points outside the zoomed axes ("" when none).
+  QString offAxisNote(bool loss) const;
   /// Test images per evaluation (0 = all); for tests.
   void setTestLimit(long long limit) { testLimit_ = limit; }
 
@@ -101,6 +109,9 @@ class FinetuneView : public QWidget {
   QDoubleSpinBox* momentum_;
   QSpinBox* seed_;
   QSpinBox* limit_;
+  QCheckBox* zoom_;
+  QCPItemText* accuracyOffAxis_;
+  QCPItemText* lossOffAxis_;
   QPushButton* startButton_;
   QPushButton* cancelButton_;
   QLabel* status_;
