@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
         if (window.finetuneView()->start() < 0) app.exit(1);
       });
       QObject::connect(window.finetuneView(), &otfuse::ui::FinetuneView::runEnded, &window, [&] {
+        // After the job's last signals (the status bar's progress is gone by then).
+        QTimer::singleShot(500, &window, [&] {
         const QString file = parser.value(screenshot) + "/finetune_tab.png";
         QDir().mkpath(parser.value(screenshot));
         window.tabs()->setCurrentWidget(window.finetuneView());
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
         if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
         std::printf("%s\n", qPrintable(window.finetuneView()->status()));
         app.exit(exitCode);
+        });
       });
     }
     QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, curvesStarted] {

@@ -157,7 +157,7 @@ FinetuneView::FinetuneView(EngineController* controller, QWidget* parent)
     return t;
   };
   accuracyOffAxis_ = offAxisLabel(accuracy_, true);
-  lossOffAxis_ = offAxisLabel(loss_, false);
+  lossOffAxis_ = offAxisLabel(loss_, true);  // bottom left: the legend is top right
   auto* row = new QHBoxLayout;
   row->addWidget(accuracy_, 3);
   row->addWidget(loss_, 2);
