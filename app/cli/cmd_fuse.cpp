@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "json_out.h"
 #include "model_files.h"
+#include "output_files.h"
 #include "otfuse/data/dataset.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
@@ -19,6 +20,8 @@
 #include "otfuse/fusion/report.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/train/train.h"
+#include "fuse_extras.h"
+#include "train_options.h"
 
 namespace otfuse::cli {
 namespace {
@@ -85,6 +88,25 @@ options:
   --json-out FILE      also write that JSON to FILE (atomically: a temporary file renamed
                        into place, so a cancelled run leaves no partial file); what
                        otfuse sweep --emit-jobs and otfuse collect use
+  --seeds K            activations mode: repeat the fusion with the activation-sampling seeds
+                       S..S+K-1 (S = --seed; the BatchNorm re-estimation batches follow the
+                       seed too) and report every row as mean ± sample standard deviation
+                       (n - 1) with the per-seed values (table, and "seeds" in --json); --out,
+                       --report and --plans-dir keep the first seed's fusion. In weights mode
+                       nothing is sampled, so the fusion is computed once and a note says so
+  --finetune-epochs N  then fine-tune OT fusion and the vanilla average with the same budget
+                       (same epochs, learning rates, seed, so the same batches in the same
+                       order; fresh SGD state): test accuracy and loss per epoch, epoch 0 =
+                       before, with the parents and the ensemble as reference lines (table,
+                       and "finetune" in --json). BatchNorm models start from the re-estimated
+                       rows (fused_bn, vanilla_bn). Training options as otfuse train's, with
+                       the prefix finetune-: --finetune-lr X (default 0.01),
+                       --finetune-momentum X (0.5), --finetune-weight-decay X (0),
+                       --finetune-schedule S, --finetune-batch-size N (64), --finetune-seed S
+                       (data order, default 0), --finetune-limit N (training images),
+                       --finetune-no-augment
+  --finetune-csv FILE  also write every point as CSV (one line per epoch: fused_*, vanilla_*,
+                       lr, and the reference accuracies model_<i>_accuracy, ensemble_accuracy)
   --json               print the result as JSON instead of a table (accuracy/loss keys model_0
                        .. model_<N-1>, ensemble, vanilla, fused, sequential, *_bn; summary with
                        models, anchor, weights; plans per model in "model_plans")
@@ -95,39 +117,11 @@ examples:
   otfuse fuse a.pt b.pt                    A onto the anchor B, t = 0.5
   otfuse fuse a.pt b.pt c.pt d.pt          four models onto a.pt, 1/4 each
   otfuse fuse --anchor c.pt --weights 1,1,2 --sequential a.pt b.pt c.pt
+  otfuse fuse --finetune-epochs 5 --finetune-csv ft.csv a.pt b.pt
+                                           OT fusion vs vanilla, both fine-tuned 5 epochs
+  otfuse fuse --mode activations --seeds 3 a.pt b.pt
+                                           mean ± std of every row over 3 sampling seeds
 )";
-
-// Output destinations are checked before any work, so a typo costs nothing and no output is
-// half done when another one fails.
-void checkOutputFile(const std::string& option, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw Error("--" + option + " expects a file name");
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw FileError(path, "the folder " + dir.string() + " does not exist (--" + option + ")");
-  if (fs::is_directory(p, ec))
-    throw FileError(path, "is a folder; --" + option + " expects a file name");
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw FileError(path, "cannot write in the folder " + dir.string() + " (--" + option + ")");
-}
-
-void checkOutputFolder(const std::string& option, const std::string& path) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw Error("--" + option + " expects a folder name");
-  std::error_code ec;
-  const fs::path p(path);
-  if (fs::exists(p, ec)) {
-    if (!fs::is_directory(p, ec))
-      throw FileError(path, "exists and is not a folder (--" + option + ")");
-    return;
-  }
-  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent, ec))
-    throw FileError(path, "cannot be created: the folder " + parent.string() +
-                              " does not exist (--" + option + ")");
-}
 
 at::Tensor loadSamples(const std::string& path) {
   StateDict tensors = loadTensors(path);
@@ -223,10 +217,12 @@ int cmdFuse(Args& args) {
     std::cout << kHelp;
     return 0;
   }
-  args.requireKnown({"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
+  std::set<std::string> known = {"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
                      "report", "plans-dir", "data-dir", "bn-batches", "out-model",
-                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map", "json-out"});
+                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map", "json-out"};
+  for (const auto& name : fuseExtraOptionNames()) known.insert(name);
+  args.requireKnown(known);
   const std::vector<std::string> paths = args.positional();
   const size_t n = paths.size();
   if (n < 2)
@@ -307,6 +303,8 @@ int cmdFuse(Args& args) {
   if (args.has("report")) checkOutputFile("report", args.get("report"));
   if (args.has("json-out")) checkOutputFile("json-out", args.get("json-out"));
   if (args.has("plans-dir")) checkOutputFolder("plans-dir", args.get("plans-dir"));
+  // --finetune-epochs and --seeds (fuse_extras.cpp): checked here too, before any work.
+  const FuseExtras extras = parseFuseExtras(args, opt, evaluateModels);
 
   ProgressBar bar;
   ProgressFn progress;
@@ -404,14 +402,21 @@ int cmdFuse(Args& args) {
   t1.bnBatches = static_cast<int>(bnBatches);
   t1.seed = seed;
   TableOneModels bnModels;  // the models of the fused_bn and sequential_bn rows
+  std::optional<Dataset> testData;
   if (evaluateModels) {
-    Dataset test = loadDataset(datasetName, Split::Test, dataDir);
+    testData = loadDataset(datasetName, Split::Test, dataDir);
+    const Dataset& test = *testData;
     bnModels = evaluateTableOneMany(models, anchor, weights, fusedModel,
                                     sequentialModel ? &*sequentialModel : nullptr, test, trainSet,
                                     t1, summary, progress, interruptFlag());
     bar.finish();
   }
 
+  FuseExtrasInput extraIn{models, anchor, weights, opt, pairPath, sequential, int(samples),
+                          seed, t1, fusedModel, bnModels.fusedBn ? &*bnModels.fusedBn : nullptr,
+                          testData ? &*testData : nullptr, trainSet, summary};
+  const FuseExtrasResult extraOut = runFuseExtras(extras, extraIn, progress, interruptFlag());
+  bar.finish();
   if (args.has("out")) {
     // --no-eval: re-estimate as the table would
     if (outKey == "fused_bn" && !bnModels.fusedBn)
@@ -473,6 +478,7 @@ int cmdFuse(Args& args) {
                ", \"loss\": " + jsonNumber(summary.loss.at(outKey));
       text.insert(text.find_last_not_of(" \n", close - 1) + 1, out + "}");
     }
+    text = appendFuseExtrasJson(text, extras, extraOut, summary);
     std::cout << text;
     return 0;
   }
@@ -523,6 +529,7 @@ int cmdFuse(Args& args) {
     }
     std::printf("\n");
   }
+  printFuseExtras(extras, extraOut, summary, pairLabels);
   std::printf("plans: %s\n", summary.plans.text(opt).c_str());
   if (!outLine.empty()) std::printf("%s\n\n", outLine.c_str());
   std::printf("fusion %.3f s", summary.fusionSeconds);

@@ -10,11 +10,12 @@
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
 #include "otfuse/train/train.h"
+#include "train_options.h"
 
 namespace otfuse::cli {
 namespace {
 
-const char* kHelp = R"(usage: otfuse train --arch SPEC --dataset D --out FILE [options]
+const char* kHelpFormat = R"(usage: otfuse train --arch SPEC --dataset D --out FILE [options]
 
 Trains a model from fresh (seeded) weights with SGD, prints each epoch's mean training loss and
 test accuracy, and saves a zip-format checkpoint {"model_state_dict", "test_accuracy", "epoch",
@@ -34,16 +35,7 @@ required:
   --dataset D            mnist, fashion-mnist, cifar10 or folder:ROOT
   --out FILE             checkpoint to write (atomically: temporary file, then rename)
 options:
-  --epochs N             default 10
-  --batch-size N         default 64
-  --lr X                 learning rate, default 0.01
-  --momentum X           default 0.5 (the paper's MNIST setting; use 0.9 for CIFAR-10)
-  --weight-decay X       default 0
-  --schedule S           constant (default), step (x0.1 at 50 % and 75 % of the epochs), cosine
-  --no-augment           no random crop/flip (augmentation applies to 3x32x32 data only)
-  --seed S               seed of the initial weights, shuffling and augmentation (default 0)
-  --limit N              train on the first N training images only (default: all)
-  --json                 print {"epochs": [{"epoch", "train_loss", "test_accuracy",
+%s  --json                 print {"epochs": [{"epoch", "train_loss", "test_accuracy",
                          "test_loss", "lr"}...], "out"} instead of the text lines
   --no-progress          no progress bar on stderr
   --data-dir DIR         where datasets live (default $OTFUSE_DATA_DIR, else
@@ -60,11 +52,14 @@ std::string fixed(double v, int digits) {
 
 int cmdTrain(Args& args) {
   if (args.flag("help")) {
-    std::cout << kHelp;
+    std::string help = kHelpFormat;
+    help.replace(help.find("%s"), 2, trainOptionsHelp());
+    std::cout << help;
     return 0;
   }
-  args.requireKnown({"arch", "dataset", "out", "epochs", "batch-size", "lr", "momentum",
-                     "weight-decay", "schedule", "seed", "limit", "data-dir"});
+  std::set<std::string> known = trainOptionNames();
+  known.insert({"arch", "dataset", "out", "data-dir"});
+  args.requireKnown(known);
   if (!args.positional().empty())
     throw Error("otfuse train takes no positional arguments, got '" + args.positional().front() +
                 "' (see --help)");
@@ -72,23 +67,8 @@ int cmdTrain(Args& args) {
     if (args.get(required).empty())
       throw Error(std::string("otfuse train needs --") + required + " (see --help)");
   }
-  TrainOptions o;
-  o.epochs = int(args.getInt("epochs", o.epochs));
-  o.batchSize = int(args.getInt("batch-size", o.batchSize));
-  o.learningRate = args.getDouble("lr", o.learningRate);
-  o.momentum = args.getDouble("momentum", o.momentum);
-  o.weightDecay = args.getDouble("weight-decay", o.weightDecay);
-  o.schedule = args.get("schedule", o.schedule);
-  o.augment = !args.flag("no-augment");
-  const long long seed = args.getInt("seed", 0);
-  if (seed < 0) throw Error("--seed must be non-negative");
-  o.seed = uint64_t(seed);
-  o.limit = args.getInt("limit", 0);
-  if (o.epochs < 1 || o.epochs > 100000) throw Error("--epochs must be between 1 and 100000");
-  if (o.batchSize < 1 || o.batchSize > 1000000)
-    throw Error("--batch-size must be between 1 and 1000000");
-  if (o.limit < 0) throw Error("--limit must be non-negative");
-  scheduledLearningRate(o, 0);  // rejects an unknown schedule before loading data
+  // Checked before loading any data (shared with otfuse finetune and fuse --finetune-*).
+  const TrainOptions o = parseTrainOptions(args);
 
   const Architecture arch = parseArchitecture(args.get("arch"));
   const std::string datasetName = args.get("dataset");

@@ -20,5 +20,6 @@ int cmdFuse(Args& args);   // fuse ... A B
 int cmdSweep(Args& args);    // sweep A B --modes ... --out-dir DIR [--emit-jobs FILE]
 int cmdCollect(Args& args);  // collect DIR
 int cmdScenario(Args& args); // scenario <name> ...
+int cmdFinetune(Args& args);  // finetune MODEL --out F [--epochs N] ...
 
 }  // namespace otfuse::cli

@@ -26,10 +26,13 @@ commands:
                                     a grid of fusions, here or as jobs for parallel/Slurm
   collect DIR                       mean ± std over seeds of a folder of fuse results
   scenario table-one --seeds K      Table 1 over K pairs of parents (mean ± std)
+                                    (--finetune-epochs N: then fine-tune OT fusion and vanilla)
+  finetune MODEL --out FILE [--epochs N] [--lr X] ...
+                                    continue training a model from its weights
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
-Ctrl-C (or SIGTERM) stops train, eval and fuse cleanly: exit code 130, no file written.
+Ctrl-C (or SIGTERM) stops train, finetune, eval and fuse cleanly: exit code 130, no file written.
 run 'otfuse <command> --help' for a command's options.
 )";
 
@@ -58,7 +61,8 @@ int main(int argc, char** argv) {
         {"info", cmdInfo, {"help", "json"}},
         {"eval", cmdEval, {"help", "json", "no-progress"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
-        {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
+        {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential", "finetune-no-augment"}},
+        {"finetune", cmdFinetune, {"help", "json", "no-progress", "no-augment"}},
         {"sweep", cmdSweep, {"help", "json", "no-progress", "resume"}},
         {"collect", cmdCollect, {"help", "json", "across-pairs"}},
         {"scenario", cmdScenario, {"help", "json", "no-progress"}},

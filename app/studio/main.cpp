@@ -4,9 +4,11 @@
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
+//                     [--finetune-epochs N]  (instead: fine-tune, save DIR/finetune_tab.png)
 #include <qcustomplot.h>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QMessageBox>
 #include <QSettings>
 #include <QTabWidget>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "finetune/finetune_view.h"
 #include "heatmap/plan_heatmap_view.h"
 #include "main_window/main_window.h"
 #include "otfuse/runtime.h"
@@ -45,6 +48,12 @@ int main(int argc, char** argv) {
                               "With --screenshot: skip the accuracy curves (they evaluate the "
                               "test set dozens of times: minutes for a CIFAR-10 VGG).");
   QCommandLineOption dataDir("data-dir", "Folder holding the datasets.", "DIR");
+  QCommandLineOption finetuneEpochs(
+      "finetune-epochs",
+      "With --screenshot: instead of the curves, fine-tune OT fusion and the vanilla average for "
+      "N epochs (the Fine-tuning tab's settings) and save that tab as DIR/finetune_tab.png.",
+      "N");
+  parser.addOption(finetuneEpochs);
   parser.addOption(demo);
   parser.addOption(screenshot);
   parser.addOption(noCurves);
@@ -72,7 +81,33 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "otfuse-studio: %s: %s\n", qPrintable(title), qPrintable(message));
       exitCode = 1;
     });
-    auto curvesStarted = std::make_shared<bool>(parser.isSet(noCurves));
+    const bool finetuneShot = parser.isSet(finetuneEpochs);
+    auto curvesStarted = std::make_shared<bool>(parser.isSet(noCurves) || finetuneShot);
+    if (finetuneShot) {
+      // Fusion, then fine-tuning; when it is done (idle), the tab is saved and the app exits.
+      auto started = std::make_shared<bool>(false);
+      QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, started] {
+        if (*started) return;
+        *started = true;
+        window.finetuneView()->setEpochs(parser.value(finetuneEpochs).toInt());
+        window.tabs()->setCurrentWidget(window.finetuneView());
+        if (window.finetuneView()->start() < 0) app.exit(1);
+      });
+      QObject::connect(window.finetuneView(), &otfuse::ui::FinetuneView::runEnded, &window, [&] {
+        // After the job's last signals (the status bar's progress is gone by then).
+        QTimer::singleShot(500, &window, [&] {
+        const QString file = parser.value(screenshot) + "/finetune_tab.png";
+        QDir().mkpath(parser.value(screenshot));
+        window.tabs()->setCurrentWidget(window.finetuneView());
+        QApplication::processEvents();
+        window.finetuneView()->replotIfDirty();
+        for (QCustomPlot* p : window.finetuneView()->plots()) p->replot();
+        if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
+        std::printf("%s\n", qPrintable(window.finetuneView()->status()));
+        app.exit(exitCode);
+        });
+      });
+    }
     QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, curvesStarted] {
       if (*curvesStarted) return;
       *curvesStarted = true;
@@ -82,6 +117,10 @@ int main(int argc, char** argv) {
     // (its blurred plan is the teaching point next to the exact one).
     auto stage = std::make_shared<int>(0);
     QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&, stage] {
+      if (finetuneShot) {  // saved when the fine-tuning ends (above), unless something failed
+        if (exitCode != 0) app.exit(exitCode);
+        return;
+      }
       if (!window.outcome() && exitCode == 0) return;  // e.g. between the demo's stages
       const QString dir = parser.value(screenshot);
       // fc2 (200x200) reads well at screenshot size and keeps the PNG small; in a residual

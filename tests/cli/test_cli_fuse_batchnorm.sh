@@ -112,4 +112,20 @@ rc=0
 rc=0
 "$otfuse" fuse "${common[@]}" --out-model fused m1.pt m2.pt 2> err.txt || rc=$?
 [[ $rc -eq 1 ]] && grep -q "give --out FILE" err.txt || fail "$(cat err.txt)"
+
+# Fine-tuning after fusion (issue 10) starts BatchNorm models from the re-estimated statistics:
+# epoch 0 of each series is the table's *_bn row.
+"$otfuse" fuse "${common[@]}" --json --finetune-epochs 1 --finetune-limit 100 --finetune-batch-size 50 \
+  m1.pt m2.pt > finetune.json
+python3 - <<'PY'
+import json
+j = json.load(open("finetune.json"))
+ft = j["finetune"]
+assert ft["start"] == {"fused": "fused_bn", "vanilla": "vanilla_bn"}, ft["start"]
+assert ft["series"]["fused"][0]["test_accuracy"] == j["accuracy"]["fused_bn"], (ft["series"]["fused"][0], j["accuracy"])
+assert ft["series"]["vanilla"][0]["test_accuracy"] == j["accuracy"]["vanilla_bn"], (ft["series"]["vanilla"][0], j["accuracy"])
+assert abs(ft["series"]["fused"][0]["test_loss"] - j["loss"]["fused_bn"]) < 1e-9
+assert [p["epoch"] for p in ft["series"]["fused"]] == [0, 1]
+print("BatchNorm fine-tuning starts from the re-estimated rows")
+PY
 echo "PASS"

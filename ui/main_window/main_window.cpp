@@ -28,6 +28,7 @@
 #include <QToolBar>
 
 #include "curves/curves_view.h"
+#include "finetune/finetune_view.h"
 #include "heatmap/plan_heatmap_view.h"
 #include "matching/neuron_matching_view.h"
 #include "models_panel/models_panel.h"
@@ -102,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(heatmap_, tr("Transport plans"));
   tabs_->addTab(matching_, tr("Neuron matching"));
   tabs_->addTab(curves_, tr("Accuracy curves"));
+  finetune_ = new FinetuneView(controller_);
+  finetune_->setFusionSource([this] { return std::make_pair(lastRequest_, outcome_); });
+  tabs_->addTab(finetune_, tr("Fine-tuning"));
   setCentralWidget(tabs_);
 
   status_ = new QLabel(tr("Ready."));
@@ -202,6 +206,18 @@ void MainWindow::createActions() {
   QAction* curves =
       run->addAction(tr("Compute accuracy &curves"), this, [this] { computeCurves("all"); });
   curves->setShortcut(QKeySequence(tr("Ctrl+L")));
+  QAction* finetune = run->addAction(tr("&Fine-tune…"), this, [this] {
+    tabs_->setCurrentWidget(finetune_);
+    bool ok = false;
+    const int epochs = QInputDialog::getInt(
+        this, tr("Fine-tune after fusion"),
+        tr("Fine-tune OT fusion and the vanilla average of the last fusion, same budget.\nEpochs:"),
+        finetune_->epochs(), 1, 1000, 1, &ok);
+    if (!ok) return;
+    finetune_->setEpochs(epochs);
+    finetune_->start();
+  });
+  finetune->setShortcut(QKeySequence(tr("Ctrl+T")));
   run->addAction(tr("&Sweep…"), this, [this] {  // a grid of fusions, mean ± std over seeds
     auto* d = new SweepDialog(this);
     d->setAttribute(Qt::WA_DeleteOnClose);
@@ -567,6 +583,7 @@ void MainWindow::saveSession(const QString& path) {
   s.settings.epsilonFrom = curves_->epsilonFrom();
   s.settings.epsilonTo = curves_->epsilonTo();
   s.settings.epsilonPoints = curves_->epsilonPoints();
+  s.finetune = finetune_->toJson();
   if (outcome_) {
     s.results = outcome_->summary;
     s.resultsMeasuredAt = outcomeMeasuredAt_;
@@ -635,6 +652,7 @@ void MainWindow::commitSession() {
   pendingSession_.reset();
   const SessionFile& s = p.session;
   settings_->setSettings(s.settings);
+  finetune_->fromJson(s.finetune);
   curves_->setRanges(s.settings.interpolationPoints, s.settings.epsilonFrom, s.settings.epsilonTo,
                      s.settings.epsilonPoints);
   for (const QString& path : std::as_const(p.paths)) {
@@ -772,6 +790,7 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
   if (w == results_) return results_->plots();
   if (w == heatmap_) return heatmap_->plots();
   if (w == curves_) return curves_->plots();
+  if (w == finetune_) return finetune_->plots();
   return {};
 }
 

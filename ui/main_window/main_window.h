@@ -34,6 +34,7 @@ class QCustomPlot;
 namespace otfuse::ui {
 
 class CurvesView;
+class FinetuneView;
 class ModelsPanel;
 class NeuronMatchingView;
 class PlanHeatmapView;
@@ -99,6 +100,7 @@ class MainWindow : public QMainWindow {
   PlanHeatmapView* heatmapView() const { return heatmap_; }
   NeuronMatchingView* matchingView() const { return matching_; }
   CurvesView* curvesView() const { return curves_; }
+  FinetuneView* finetuneView() const { return finetune_; }
   QTabWidget* tabs() const { return tabs_; }
   OutcomePtr outcome() const { return outcome_; }
   /// The request of the last fusion started.
@@ -147,6 +149,7 @@ class MainWindow : public QMainWindow {
   PlanHeatmapView* heatmap_;
   NeuronMatchingView* matching_;
   CurvesView* curves_;
+  FinetuneView* finetune_;
   QTabWidget* tabs_;
   QLabel* status_;
   QProgressBar* progress_;

@@ -43,6 +43,7 @@ void SessionFile::save(const QString& path) const {
     root["weights"] = w;
   }
   root["settings"] = settings.toJson();
+  if (!finetune.isEmpty()) root["finetune"] = finetune;
   if (results) {
     QJsonObject r;
     if (resultsMeasuredAt.isValid())
@@ -99,6 +100,7 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
                           std::to_string(n) + " \"models\"");
   }
   s.settings = StudioSettings::fromJson(root.value("settings").toObject());
+  s.finetune = root.value("finetune").toObject();
   const auto n = s.models.size();
   if (root.contains("fuse")) {
     for (const QJsonValue& v : root.value("fuse").toArray()) {

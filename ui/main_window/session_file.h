@@ -5,7 +5,8 @@
 //    "models": [paths], "fuse": [i, j, k...], "anchor": a, "weights": [w...] (absent: equal),
 //    "first": i, "second": j, "settings": {...},
 //    "results": {"measuredAt": ISO 8601 UTC, "architecture", "dataset", "models",
-//    "accuracy": {key: %}, "loss": {key: ce}, "fusionSeconds", "evaluationSeconds"}}
+//    "accuracy": {key: %}, "loss": {key: ce}, "fusionSeconds", "evaluationSeconds"},
+//    "finetune": {...} (optional: the Fine-tuning tab's points, FinetuneView::toJson)}
 // Results are a summary only, of a run made when "measuredAt" says (version 1 files have no
 // date; "savedAt" is then the best bound, if any); plans are recomputed by running again.
 // "fuse" and "anchor" index "models"; "first"/"second" (A, B: the anchor) are written too for
@@ -13,6 +14,7 @@
 // second} with the anchor B, or A when their settings say "anchorIsSecond": false.
 #include <QByteArray>
 #include <QDateTime>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -40,6 +42,8 @@ class SessionFile {
   QDateTime resultsMeasuredAt;  // invalid when unknown
   int resultsAnchor = -1;       // the anchor's index in results->models (-1: unknown)
   QDateTime savedAt;            // set by save(); read by load() (invalid when absent)
+  /// The Fine-tuning tab's run (FinetuneView::toJson); empty when there is none. Opaque here.
+  QJsonObject finetune;
 
   /// Written atomically; throws otfuse::FileError naming the path.
   void save(const QString& path) const;

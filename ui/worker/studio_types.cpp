@@ -20,6 +20,8 @@ QString jobKindName(JobKind kind) {
       return QStringLiteral("Fusion-as-N-grows curve");
     case JobKind::Demo:
       return QStringLiteral("Preparing demo models");
+    case JobKind::Finetune:
+      return QStringLiteral("Fine-tuning");
     case JobKind::Task:
       return QStringLiteral("Background task");
   }

@@ -23,6 +23,7 @@ enum class JobKind {
   Epsilon,
   Growth,
   Demo,
+  Finetune,  // fine-tuning after fusion (ui/finetune)
   Task
 };
 
