@@ -84,7 +84,8 @@ options:
   --no-eval            fuse only (no test-set evaluation)
   --json               print the result as JSON instead of a table (accuracy/loss keys model_0
                        .. model_<N-1>, ensemble, vanilla, fused, sequential, *_bn; summary with
-                       models, anchor, weights; plans per model in "model_plans")
+                       models, anchor, weights; plans per model in "model_plans";
+                       "per_class_accuracy" and "confusion" with the same keys)
   --no-progress        no progress bar
   --data-dir DIR       where datasets live
 

@@ -22,6 +22,7 @@ commands:
                                     train a parent model
   fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
                                     OT fusion of two or more models with baselines
+  scenario NAME [options]           one-command experiments of the paper (skill-transfer)
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -52,9 +53,10 @@ int main(int argc, char** argv) {
     const Entry table[] = {
         {"data", cmdData, {"help"}},
         {"info", cmdInfo, {"help", "json"}},
-        {"eval", cmdEval, {"help", "json", "no-progress"}},
+        {"eval", cmdEval, {"help", "json", "no-progress", "per-class"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
         {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
+        {"scenario", cmdScenario, scenarioFlags()},
     };
     for (const auto& e : table) {
       if (command == e.name) {
