@@ -673,6 +673,7 @@ void MainWindow::commitSession() {
   heatmap_->setOutcome(nullptr);
   matching_->setOutcome(nullptr, nullptr, nullptr);
   curves_->clearAll();
+  perClass_->clear();  // sessions store no per-class numbers: none of the old run stays shown
   if (s.results) {
     storedResults_ = s.results;
     storedMeasuredAt_ = s.resultsMeasuredAt;
