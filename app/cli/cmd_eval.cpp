@@ -1,4 +1,5 @@
 // otfuse eval MODEL...: test accuracy and loss of each model and of their prediction ensemble.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -27,12 +28,32 @@ options:
   --batch-size N         evaluation batch size (default 1000)
   --ensemble RULE        logsoftmax: mean of log-softmax outputs, as the paper's code (default)
                          prob: mean of probabilities
-  --json                 print {"dataset", "dataset_source", "models": [{"path", "accuracy",
-                         "loss"}...], "ensemble": {"accuracy", "loss"}} (accuracies in percent)
+  --json                 print {"dataset", "dataset_source", "classes": [names], "models":
+                         [{"path", "accuracy", "loss", "per_class_accuracy": [...],
+                         "confusion": [[...]...]}...], "ensemble": {the same but "path"}}
+                         (accuracies in percent; per-class null for a class without test
+                         images; confusion rows = true class, columns = predicted class)
+  --per-class            also print each model's accuracy per class (a column per model)
   --no-progress          no progress bar on stderr
   --data-dir DIR         where datasets live (default $OTFUSE_DATA_DIR, else
                          ~/.local/share/otfuse/datasets)
 )";
+
+// "accuracy", "loss", "per_class_accuracy", "confusion" of one evaluation (no braces).
+std::string resultJson(const EvalResult& r) {
+  std::string out = "\"accuracy\": " + jsonNumber(r.accuracy) + ", \"loss\": " + jsonNumber(r.loss) +
+                    ", \"per_class_accuracy\": [";
+  const std::vector<double> perClass = r.perClassAccuracy();
+  for (size_t c = 0; c < perClass.size(); ++c) out += (c ? ", " : "") + jsonNumber(perClass[c]);
+  out += "], \"confusion\": [";
+  for (Eigen::Index i = 0; i < r.confusion.rows(); ++i) {
+    out += i ? ", [" : "[";
+    for (Eigen::Index j = 0; j < r.confusion.cols(); ++j)
+      out += (j ? ", " : "") + std::to_string(r.confusion(i, j));
+    out += "]";
+  }
+  return out + "]";
+}
 
 }  // namespace
 
@@ -83,16 +104,17 @@ int cmdEval(Args& args) {
 
   if (args.flag("json")) {
     std::cout << "{\"dataset\": " << jsonString(dataset.name)
-              << ", \"dataset_source\": " << jsonString(dataset.reason) << ", \"models\": [";
+              << ", \"dataset_source\": " << jsonString(dataset.reason) << ", \"classes\": [";
+    for (size_t c = 0; c < test.classes.size(); ++c)
+      std::cout << (c ? ", " : "") << jsonString(test.classes[c]);
+    std::cout << "], \"models\": [";
     for (size_t i = 0; i < models.size(); ++i) {
-      std::cout << (i ? ", " : "") << "{\"path\": " << jsonString(paths[i])
-                << ", \"accuracy\": " << jsonNumber(results[i].accuracy)
-                << ", \"loss\": " << jsonNumber(results[i].loss) << "}";
+      std::cout << (i ? ", " : "") << "{\"path\": " << jsonString(paths[i]) << ", "
+                << resultJson(results[i]) << "}";
     }
     std::cout << "]";
     if (withEnsemble) {
-      std::cout << ", \"ensemble\": {\"accuracy\": " << jsonNumber(ensemble.accuracy)
-                << ", \"loss\": " << jsonNumber(ensemble.loss) << "}";
+      std::cout << ", \"ensemble\": {" << resultJson(ensemble) << "}";
     }
     std::cout << "}\n";
     return 0;
@@ -112,6 +134,35 @@ int cmdEval(Args& args) {
         (rule == EnsembleRule::LogSoftmaxMean ? "mean log-softmax" : "mean prob") + ")";
     std::printf("%-*s  %7.2f %%  %8.4f\n", int(width), label.c_str(), ensemble.accuracy,
                 ensemble.loss);
+  }
+  if (args.flag("per-class")) {
+    std::vector<std::vector<double>> columns;
+    for (const auto& r : results) columns.push_back(r.perClassAccuracy());
+    if (withEnsemble) columns.push_back(ensemble.perClassAccuracy());
+    std::printf("\naccuracy per class (%%): columns = the models in order%s\n",
+                withEnsemble ? ", then the ensemble" : "");
+    std::printf("%-12s %8s", "class", "images");
+    for (size_t m = 0; m < columns.size(); ++m) {
+      const std::string head = withEnsemble && m + 1 == columns.size()
+                                   ? std::string("ensemble")
+                                   : "model " + std::to_string(m + 1);
+      std::printf("  %9s", head.c_str());
+    }
+    std::printf("\n");
+    const Eigen::MatrixXi& confusion = results.front().confusion;
+    for (Eigen::Index c = 0; c < confusion.rows(); ++c) {
+      const std::string name = size_t(c) < test.classes.size()
+                                   ? std::to_string(c) + " " + test.classes[size_t(c)]
+                                   : std::to_string(c);
+      std::printf("%-12.12s %8d", name.c_str(), confusion.row(c).sum());
+      for (const auto& col : columns) {
+        if (std::isfinite(col[size_t(c)]))
+          std::printf("  %9.2f", col[size_t(c)]);
+        else
+          std::printf("  %9s", "-");
+      }
+      std::printf("\n");
+    }
   }
   return 0;
 }

@@ -109,7 +109,8 @@ options:
                        lr, and the reference accuracies model_<i>_accuracy, ensemble_accuracy)
   --json               print the result as JSON instead of a table (accuracy/loss keys model_0
                        .. model_<N-1>, ensemble, vanilla, fused, sequential, *_bn; summary with
-                       models, anchor, weights; plans per model in "model_plans")
+                       models, anchor, weights; plans per model in "model_plans";
+                       "per_class_accuracy" and "confusion" with the same keys)
   --no-progress        no progress bar
   --data-dir DIR       where datasets live
 

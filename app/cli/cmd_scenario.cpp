@@ -1,31 +1,57 @@
-// otfuse scenario <name>: whole experiments as one command; each lives in
-// cmd_scenario_<name>.cpp.
+// otfuse scenario NAME ...: one-command experiments of the paper. Each scenario lives in
+// cmd_scenario_<name>.cpp as int cmdScenario<Name>(Args&); this file only dispatches.
 #include <iostream>
+#include <set>
+#include <string>
 
 #include "commands.h"
 #include "otfuse/error.h"
 
 namespace otfuse::cli {
-
-int cmdScenarioTableOne(Args& args);
-
 namespace {
-const char* kHelp = R"(usage: otfuse scenario <name> [options]
-scenarios:
-  table-one --seeds K    the paper's Table 1 (A, B, ensemble, vanilla, OT fusion) as mean ± std
-                         over K pairs of parents trained from different seeds
-run 'otfuse scenario <name> --help' for a scenario's options.
-)";
+
+struct Scenario {
+  const char* name;
+  int (*fn)(Args&);
+  const char* summary;
+};
+
+const Scenario kScenarios[] = {
+    {"skill-transfer", cmdScenarioSkillTransfer,
+     "the paper's Section 5.1: parents on a personalised split, fused at several t"},
+    {"table-one", cmdScenarioTableOne,
+     "the paper's Table 1 (A, B, ensemble, vanilla, OT fusion) as mean ± std over K pairs of "
+     "parents trained from different seeds"},
+};
+
+void printUsage(std::ostream& os) {
+  os << "usage: otfuse scenario NAME [options]\n\nscenarios:\n";
+  for (const auto& s : kScenarios) os << "  " << s.name << "\n      " << s.summary << "\n";
+  os << "run 'otfuse scenario NAME --help' for a scenario's options.\n";
+}
+
 }  // namespace
 
+std::set<std::string> scenarioFlags() {
+  // The value-less options of every scenario (Args must know them before parsing).
+  return {"help", "json", "no-progress"};
+}
+
 int cmdScenario(Args& args) {
-  const auto& pos = args.positional();
-  if (pos.empty()) {
-    std::cout << kHelp;
-    return args.flag("help") ? 0 : 2;
+  if (args.positional().empty()) {
+    if (args.flag("help")) {
+      printUsage(std::cout);
+      return 0;
+    }
+    printUsage(std::cerr);
+    return 2;
   }
-  if (pos[0] == "table-one") return cmdScenarioTableOne(args);
-  throw Error("unknown scenario '" + pos[0] + "' (see otfuse scenario --help)");
+  const std::string name = args.positional().front();
+  for (const auto& s : kScenarios)
+    if (name == s.name) return s.fn(args);
+  std::string known;
+  for (const auto& s : kScenarios) known += (known.empty() ? "" : ", ") + std::string(s.name);
+  throw Error("unknown scenario '" + name + "' (known: " + known + ")");
 }
 
 }  // namespace otfuse::cli

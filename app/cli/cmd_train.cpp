@@ -1,4 +1,6 @@
 // otfuse train: trains a parent model and saves it as a zip-format checkpoint.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -6,6 +8,7 @@
 #include "commands.h"
 #include "json_out.h"
 #include "otfuse/data/dataset.h"
+#include "otfuse/data/split.h"
 #include "otfuse/error.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
@@ -35,7 +38,16 @@ required:
   --dataset D            mnist, fashion-mnist, cifar10 or folder:ROOT
   --out FILE             checkpoint to write (atomically: temporary file, then rename)
 options:
-%s  --json                 print {"epochs": [{"epoch", "train_loss", "test_accuracy",
+%s  --split personal       train on one part of the paper's personalised split of the training
+                         images (after --limit): part A has every image of the special class
+                         plus a fraction of each other class, part B the rest (no image of the
+                         special class). The checkpoint's metadata records the split.
+  --special-class C      the special class of --split personal (default 4)
+  --fraction P           fraction of each other class that goes to A, in [0, 1] (default 0.1)
+  --split-part A|B       which part to train on (required with --split)
+  --split-seed S         seed of the split's random choice (default 0; independent of --seed,
+                         so that A and B trained from different seeds share one split)
+  --json                 print {"epochs": [{"epoch", "train_loss", "test_accuracy",
                          "test_loss", "lr"}...], "out"} instead of the text lines
   --no-progress          no progress bar on stderr
   --data-dir DIR         where datasets live (default $OTFUSE_DATA_DIR, else
@@ -58,7 +70,8 @@ int cmdTrain(Args& args) {
     return 0;
   }
   std::set<std::string> known = trainOptionNames();
-  known.insert({"arch", "dataset", "out", "data-dir"});
+  known.insert({"arch", "dataset", "out", "data-dir", "split", "special-class", "fraction",
+                "split-part", "split-seed"});
   args.requireKnown(known);
   if (!args.positional().empty())
     throw Error("otfuse train takes no positional arguments, got '" + args.positional().front() +
@@ -70,11 +83,60 @@ int cmdTrain(Args& args) {
   // Checked before loading any data (shared with otfuse finetune and fuse --finetune-*).
   const TrainOptions o = parseTrainOptions(args);
 
+  // --split personal: checked before any data is loaded (the class range after).
+  const std::string splitName = args.get("split");
+  PersonalSplitOptions split;
+  char splitPart = 0;
+  if (splitName.empty()) {
+    for (const char* option : {"special-class", "fraction", "split-part", "split-seed"})
+      if (args.has(option))
+        throw Error(std::string("--") + option + " needs --split personal (see --help)");
+  } else {
+    if (splitName != "personal")
+      throw Error("--split expects personal, got '" + splitName + "'");
+    split.specialClass = int(args.getInt("special-class", split.specialClass));
+    split.fraction = args.getDouble("fraction", split.fraction);
+    if (!(split.fraction >= 0.0 && split.fraction <= 1.0))
+      throw Error("--fraction must be in [0, 1], got " + args.get("fraction"));
+    if (split.specialClass < 0)
+      throw Error("--special-class must be a class index (0 or more), got " +
+                  args.get("special-class"));
+    const long long splitSeed = args.getInt("split-seed", 0);
+    if (splitSeed < 0) throw Error("--split-seed must be non-negative");
+    split.seed = uint64_t(splitSeed);
+    const std::string part = args.get("split-part");
+    if (part != "A" && part != "B" && part != "a" && part != "b")
+      throw Error("--split personal needs --split-part A or B" +
+                  (part.empty() ? std::string() : ", got '" + part + "'"));
+    splitPart = char(std::toupper(static_cast<unsigned char>(part[0])));
+  }
+
   const Architecture arch = parseArchitecture(args.get("arch"));
   const std::string datasetName = args.get("dataset");
   const std::string dataDir = args.get("data-dir");
   Dataset train = loadDataset(datasetName, Split::Train, dataDir);
   Dataset test = loadDataset(datasetName, Split::Test, dataDir);
+  std::map<std::string, std::string> splitMetadata;
+  if (splitPart) {
+    const int classes = int(train.classes.size());
+    if (split.specialClass >= classes)
+      throw Error("--special-class " + std::to_string(split.specialClass) + " is out of range: " +
+                  datasetName + " has " + std::to_string(classes) + " classes (0.." +
+                  std::to_string(classes - 1) + ")");
+    const int64_t n = o.limit > 0 ? std::min<int64_t>(o.limit, train.size()) : train.size();
+    SplitIndices parts = personalSplit(train.labels.slice(0, 0, n), classes, split);
+    const std::vector<int64_t>& mine = splitPart == 'A' ? parts.a : parts.b;
+    if (mine.empty())
+      throw Error(std::string("part ") + splitPart + " of the split has no training images");
+    train = subsetOf(train, mine, std::string("personal split, part ") + splitPart);
+    o.limit = 0;  // already applied before splitting
+    splitMetadata = personalSplitMetadata(split, splitPart, int64_t(mine.size()));
+    if (!args.flag("json"))
+      std::printf("personal split (special class %d, fraction %g, split seed %llu): part %c, "
+                  "%zu of %lld training images\n",
+                  split.specialClass, split.fraction, static_cast<unsigned long long>(split.seed),
+                  splitPart, mine.size(), static_cast<long long>(n));
+  }
   Model model = Model::initialize(arch, o.seed);
 
   const bool json = args.flag("json");
@@ -100,6 +162,7 @@ int cmdTrain(Args& args) {
       {"seed", std::to_string(o.seed)},
       {"dataset", datasetName},
   };
+  metadata.insert(splitMetadata.begin(), splitMetadata.end());
   const std::string out = args.get("out");
   saveCheckpoint(out, model.state(), metadata);
 

@@ -22,11 +22,12 @@ commands:
                                     train a parent model
   fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
                                     OT fusion of two or more models with baselines
+                                    (--finetune-epochs N: then fine-tune OT fusion and vanilla)
   sweep A B --modes ... --seeds ... --out-dir DIR [--emit-jobs FILE]
                                     a grid of fusions, here or as jobs for parallel/Slurm
   collect DIR                       mean ± std over seeds of a folder of fuse results
-  scenario table-one --seeds K      Table 1 over K pairs of parents (mean ± std)
-                                    (--finetune-epochs N: then fine-tune OT fusion and vanilla)
+  scenario NAME [options]           one-command experiments of the paper (skill-transfer,
+                                    table-one, compression)
   finetune MODEL --out FILE [--epochs N] [--lr X] ...
                                     continue training a model from its weights
 
@@ -59,13 +60,13 @@ int main(int argc, char** argv) {
     const Entry table[] = {
         {"data", cmdData, {"help"}},
         {"info", cmdInfo, {"help", "json"}},
-        {"eval", cmdEval, {"help", "json", "no-progress"}},
+        {"eval", cmdEval, {"help", "json", "no-progress", "per-class"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
         {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential", "finetune-no-augment"}},
         {"finetune", cmdFinetune, {"help", "json", "no-progress", "no-augment"}},
         {"sweep", cmdSweep, {"help", "json", "no-progress", "resume"}},
         {"collect", cmdCollect, {"help", "json", "across-pairs"}},
-        {"scenario", cmdScenario, {"help", "json", "no-progress"}},
+        {"scenario", cmdScenario, scenarioFlags()},
     };
     for (const auto& e : table) {
       if (command == e.name) {

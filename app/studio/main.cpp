@@ -5,6 +5,9 @@
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
 //                     [--finetune-epochs N]  (instead: fine-tune, save DIR/finetune_tab.png)
+//   otfuse-studio --skill-transfer DIR [--skill-epochs N] [--skill-seeds K] [--screenshot OUT]
+//                                            run the skill-transfer scenario (parents kept in
+//                                            DIR), show it; with --screenshot save it and exit
 #include <qcustomplot.h>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -22,6 +25,7 @@
 #include "main_window/main_window.h"
 #include "otfuse/runtime.h"
 #include "settings/settings_form.h"
+#include "skill_transfer/skill_transfer_view.h"
 
 int main(int argc, char** argv) {
   otfuse::preferPassiveOpenMpWait(argv);
@@ -57,7 +61,18 @@ int main(int argc, char** argv) {
   parser.addOption(demo);
   parser.addOption(screenshot);
   parser.addOption(noCurves);
+  QCommandLineOption skill("skill-transfer",
+                           "Run the skill-transfer scenario with the defaults of Run > Skill "
+                           "transfer (MLPNet on MNIST, special class 4, 10 %, t = 0.5, 0.7, "
+                           "0.9), trained parents kept in DIR, and show it. With --screenshot: "
+                           "save OUT/skill_transfer.png and exit.",
+                           "DIR");
+  QCommandLineOption skillEpochs("skill-epochs", "Epochs per parent (default 10).", "N", "10");
+  QCommandLineOption skillSeeds("skill-seeds", "Seeds (default 1).", "K", "1");
   parser.addOption(dataDir);
+  parser.addOption(skill);
+  parser.addOption(skillEpochs);
+  parser.addOption(skillSeeds);
   parser.process(app);
 
   try {
@@ -76,6 +91,51 @@ int main(int argc, char** argv) {
   const QStringList files = parser.positionalArguments();
   const bool shots = parser.isSet(screenshot);
   int exitCode = 0;
+  if (parser.isSet(skill)) {
+    otfuse::SkillTransferRequest r;
+    r.cacheDir = parser.value(skill).toStdString();
+    r.epochs = parser.value(skillEpochs).toInt();
+    r.seeds = parser.value(skillSeeds).toInt();
+    if (r.epochs < 1 || r.seeds < 1) {
+      std::fprintf(stderr, "otfuse-studio: --skill-epochs and --skill-seeds must be positive\n");
+      return 2;
+    }
+    window.show();
+    if (shots) {
+      window.setErrorHandler([&](const QString& title, const QString& message) {
+        std::fprintf(stderr, "otfuse-studio: %s: %s\n", qPrintable(title), qPrintable(message));
+        app.exit(1);
+      });
+      QObject::connect(&window, &otfuse::ui::MainWindow::skillTransferShown, &window, [&] {
+        // After the job's end has reached the status bar (progress bar and Cancel hidden).
+        QTimer::singleShot(300, &window, [&] {
+        const QString dir = parser.value(screenshot);
+        QDir().mkpath(dir);
+        QApplication::processEvents();
+        int code = 0;
+        for (const auto& [t, name] : {std::pair{0.5, QString("skill_transfer_t05.png")},
+                                      std::pair{0.9, QString("skill_transfer.png")}}) {
+          window.skillTransferView()->setChartT(t);
+          QApplication::processEvents();
+          for (QCustomPlot* p : window.skillTransferView()->plots()) p->replot();
+          const QString file = dir + "/" + name;
+          if (window.grab().save(file, "PNG", 0))
+            std::printf("%s\n", qPrintable(file));
+          else
+            code = 1;
+        }
+        app.exit(code);
+        });
+      });
+    }
+    if (window.runSkillTransfer(r) < 0) return 1;
+    const int code = app.exec();
+    if (!otfuse::ui::EngineController::waitForDetachedWorkers(300)) {
+      std::fflush(nullptr);
+      std::_Exit(code);
+    }
+    return code;
+  }
   if (shots) {
     window.setErrorHandler([&](const QString& title, const QString& message) {
       std::fprintf(stderr, "otfuse-studio: %s: %s\n", qPrintable(title), qPrintable(message));

@@ -46,14 +46,15 @@ work = sys.argv[1]
 one = json.load(open(work + "/eval1.json"))
 two = json.load(open(work + "/eval2.json"))
 info = json.load(open(work + "/info.json"))
-assert set(one) == {"dataset", "dataset_source", "models"}, one
-assert set(two) == {"dataset", "dataset_source", "models", "ensemble"}, two
+assert set(one) == {"dataset", "dataset_source", "classes", "models"}, one
+assert set(two) == {"dataset", "dataset_source", "classes", "models", "ensemble"}, two
+assert one["classes"] == [str(c) for c in range(10)], one["classes"]
 assert one["dataset"] == "mnist" and one["dataset_source"] == "from the checkpoint's metadata", one
 assert two["dataset_source"] == "given with --dataset", two
 for m in one["models"] + two["models"]:
-    assert set(m) == {"path", "accuracy", "loss"}, m
+    assert set(m) == {"path", "accuracy", "loss", "per_class_accuracy", "confusion"}, m
     assert 60.0 < m["accuracy"] <= 100.0 and 0.0 < m["loss"] < 1.5, m
-assert set(two["ensemble"]) == {"accuracy", "loss"}
+assert set(two["ensemble"]) == {"accuracy", "loss", "per_class_accuracy", "confusion"}
 assert 60.0 < two["ensemble"]["accuracy"] <= 100.0
 # The accuracy stored at training time is the one eval measures.
 stored = float(info["metadata"]["test_accuracy"])

@@ -199,6 +199,60 @@ class TestTrain : public QObject {
     // An ensemble of one model is the model.
     check(evaluateEnsemble({m2}, data, EnsembleRule::ProbabilityMean, 3), l2);
   }
+
+  // Issue 10: per-class accuracy and the confusion matrix. On 400 images in batches of 64 (a
+  // partial last batch), for a trained model (most predictions right) and a 2-model ensemble:
+  // the confusion matrix equals an independent count from the direct forward pass, sums to
+  // the image count, its rows to each class's images, its trace to the correct predictions;
+  // the per-class accuracies weighted by the class counts give the overall accuracy.
+  void perClassAccuracyAndConfusion() {
+    Dataset data = syntheticDataset(400, 1, 21);
+    const Architecture a = parseArchitecture("mlp:32");
+    Model m1 = Model::initialize(a, 1), m2 = Model::initialize(a, 2);
+    TrainOptions o;
+    o.epochs = 3;
+    o.batchSize = 32;
+    o.learningRate = 0.05;
+    o.momentum = 0.9;
+    trainModel(m1, data, nullptr, o);
+    auto check = [&](const EvalResult& r, const at::Tensor& logp) {
+      QCOMPARE(r.confusion.rows(), 10);
+      QCOMPARE(r.confusion.cols(), 10);
+      const at::Tensor pred = logp.argmax(1);
+      Eigen::MatrixXi expected = Eigen::MatrixXi::Zero(10, 10);
+      for (int64_t i = 0; i < data.size(); ++i)
+        ++expected(int(data.labels[i].item<int64_t>()), int(pred[i].item<int64_t>()));
+      QVERIFY(r.confusion == expected);
+      QCOMPARE(int64_t(r.confusion.sum()), r.count);
+      for (int c = 0; c < 10; ++c)
+        QCOMPARE(int64_t(r.confusion.row(c).sum()), data.labels.eq(c).sum().item<int64_t>());
+      QCOMPARE(100.0 * r.confusion.trace() / double(r.count), r.accuracy);
+      const std::vector<double> perClass = r.perClassAccuracy();
+      QCOMPARE(perClass.size(), size_t(10));
+      double weighted = 0;
+      for (int c = 0; c < 10; ++c) {
+        const int64_t nc = data.labels.eq(c).sum().item<int64_t>();
+        const int64_t right = (pred.eq(c) & data.labels.eq(c)).sum().item<int64_t>();
+        QVERIFY(nc > 0);
+        QVERIFY(qAbs(perClass[size_t(c)] - 100.0 * double(right) / double(nc)) < 1e-12);
+        weighted += perClass[size_t(c)] * double(nc);
+      }
+      QVERIFY(qAbs(weighted / double(data.size()) - r.accuracy) < 1e-9);
+    };
+    const EvalResult trained = evaluate(m1, data, 64);
+    QVERIFY2(trained.accuracy > 50, "the trained model should get most images right");
+    check(trained, directLogSoftmax(m1, data));
+    check(evaluateEnsemble({m1, m2}, data, EnsembleRule::LogSoftmaxMean, 64),
+          (directLogSoftmax(m1, data) + directLogSoftmax(m2, data)) / 2.0);
+    // A class without test images has no accuracy (NaN), not 0 %.
+    Dataset noNine = data;
+    at::Tensor keep = data.labels.ne(9).nonzero().view(-1);
+    noNine.images = data.images.index_select(0, keep);
+    noNine.labels = data.labels.index_select(0, keep);
+    const std::vector<double> pc = evaluate(m1, noNine, 64).perClassAccuracy();
+    QVERIFY(std::isnan(pc[9]));
+    QVERIFY(!std::isnan(pc[0]));
+  }
 };
 
 OTFUSE_TEST_MAIN_APPLESS(TestTrain)

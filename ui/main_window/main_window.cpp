@@ -33,9 +33,12 @@
 #include "matching/neuron_matching_view.h"
 #include "models_panel/models_panel.h"
 #include "otfuse/error.h"
+#include "per_class/per_class_view.h"
 #include "results/results_view.h"
 #include "settings/settings_form.h"
 #include "sweep/sweep_dialog.h"
+#include "skill_transfer/skill_transfer_dialog.h"
+#include "skill_transfer/skill_transfer_view.h"
 
 namespace otfuse::ui {
 
@@ -99,13 +102,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   heatmap_ = new PlanHeatmapView;
   matching_ = new NeuronMatchingView;
   curves_ = new CurvesView;
+  perClass_ = new PerClassView;
+  skill_ = new SkillTransferView;
   tabs_->addTab(results_, tr("Results"));
+  tabs_->addTab(perClass_, tr("Per class"));
   tabs_->addTab(heatmap_, tr("Transport plans"));
   tabs_->addTab(matching_, tr("Neuron matching"));
   tabs_->addTab(curves_, tr("Accuracy curves"));
   finetune_ = new FinetuneView(controller_);
   finetune_->setFusionSource([this] { return std::make_pair(lastRequest_, outcome_); });
   tabs_->addTab(finetune_, tr("Fine-tuning"));
+  tabs_->addTab(skill_, tr("Skill transfer"));
+  connect(skill_, &SkillTransferView::runRequested, this, &MainWindow::showSkillTransferDialog);
   setCentralWidget(tabs_);
 
   status_ = new QLabel(tr("Ready."));
@@ -226,6 +234,12 @@ void MainWindow::createActions() {
     d->setDataDir(settings_->settings().dataDir);
     d->show();
   });
+  run->addSeparator();
+  QAction* skill =
+      run->addAction(tr("&Skill transfer…"), this, &MainWindow::showSkillTransferDialog);
+  skill->setToolTip(tr("The paper's skill-transfer experiment: train two models on a "
+                       "personalised split, fuse them, compare accuracy per class."));
+  run->addSeparator();
   cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
   cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
   cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
@@ -321,6 +335,7 @@ void MainWindow::connectController() {
     storedResults_.reset();  // the table now shows what was just measured
     results_->setSummary(outcome->summary, outcome->anchor);
     results_->setExportNote(exportNote(*outcome));
+    perClass_->setSummary(outcome->summary, outcome->anchor);
     heatmap_->setOutcome(outcome);
     if (lastRequest_.models.size() >= 2)
       matching_->setOutcome(outcome, lastRequest_.models, lastRequest_.anchor);
@@ -405,6 +420,18 @@ void MainWindow::connectController() {
     curveJobs_.remove(job);
     runningKinds_.remove(job);
     if (job == fusionJob_) fusionJob_ = -1;
+    if (job == skillJob_) {
+      skillJob_ = -1;
+      const bool ok = skillDone_ && *skillDone_ && skillResult_;
+      if (ok) skill_->setResult(*skillResult_);
+      skillResult_.reset();
+      skillDone_.reset();
+      if (ok) {
+        tabs_->setCurrentWidget(skill_);
+        setStatus(tr("Skill transfer done."));
+        emit skillTransferShown();
+      }
+    }
     updateActions();
   });
   connect(controller_, &EngineController::idle, this, [this] {
@@ -678,6 +705,7 @@ void MainWindow::commitSession() {
   heatmap_->setOutcome(nullptr);
   matching_->setOutcome(nullptr, nullptr, nullptr);
   curves_->clearAll();
+  perClass_->clear();  // sessions store no per-class numbers: none of the old run stays shown
   if (s.results) {
     storedResults_ = s.results;
     storedMeasuredAt_ = s.resultsMeasuredAt;
@@ -907,18 +935,63 @@ QStringList MainWindow::exportPlotsTo(const QString& path) {
   return written;
 }
 
+void MainWindow::showSkillTransferDialog() {
+  if (skillJob_ >= 0) {
+    setStatus(tr("A skill-transfer run is already under way (Esc cancels it)."));
+    return;
+  }
+  SkillTransferDialog dialog(this);
+  SkillTransferRequest r = skillRequest_;
+  if (r.cacheDir.empty())
+    r.cacheDir = (QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+                  "/skill-transfer")
+                     .toStdString();
+  dialog.setRequest(r);
+  if (dialog.exec() != QDialog::Accepted) return;
+  skillRequest_ = dialog.request();
+  runSkillTransfer(skillRequest_);
+}
+
+int MainWindow::runSkillTransfer(const SkillTransferRequest& request) {
+  if (skillJob_ >= 0) return -1;
+  SkillTransferRequest r = request;
+  if (r.dataDir.empty()) r.dataDir = settings_->settings().dataDir.toStdString();
+  auto holder = std::make_shared<SkillTransferResult>();
+  auto done = std::make_shared<bool>(false);
+  skillJob_ = controller_->submitTask(
+      JobKind::Task, [r, holder, done](const ProgressFn& progress, const CancelFlag* cancel) {
+        ProgressFn named;
+        if (progress)
+          named = [progress](const Progress& p) {
+            Progress q = p;
+            q.stage = "skill transfer, " + p.stage;
+            progress(q);
+          };
+        *holder = otfuse::runSkillTransfer(r, named, cancel);
+        *done = true;
+      });
+  // Read on the UI thread when the job has finished (jobFinished is emitted after the body
+  // returned); a failed or cancelled run leaves `done` false.
+  skillResult_ = holder;
+  skillDone_ = done;
+  setStatus(tr("Skill transfer: training both parents…"));
+  return skillJob_;
+}
+
 QStringList MainWindow::saveScreenshots(const QString& dir) {
   QDir().mkpath(dir);
   QStringList files;
   const QList<QPair<QWidget*, QString>> views = {
-      {results_, "results"}, {heatmap_, "heatmap"}, {matching_, "matching"}, {curves_, "curves"}};
+      {results_, "results"}, {perClass_, "per-class"}, {heatmap_, "heatmap"},
+      {matching_, "matching"}, {curves_, "curves"}};
   QWidget* keep = tabs_->currentWidget();
   const bool keepReorder = heatmap_->reorder();
   heatmap_->setReorder(true);  // the matching reads best as a diagonal
   for (const auto& [widget, name] : views) {
     tabs_->setCurrentWidget(widget);
     QApplication::processEvents();
-    for (QCustomPlot* p : results_->plots() + heatmap_->plots() + curves_->plots()) p->replot();
+    for (QCustomPlot* p : results_->plots() + perClass_->plots() + heatmap_->plots() + curves_->plots())
+      p->replot();
     curves_->replotIfDirty();
     const QString file = dir + "/studio-" + name + ".png";
     if (grab().save(file, "PNG", 0)) files << file;  // 0: smallest file

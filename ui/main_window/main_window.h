@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "main_window/session_file.h"
+#include "otfuse/engine/skill_transfer.h"
 #include "worker/engine_controller.h"
 
 class QAction;
@@ -40,6 +41,8 @@ class NeuronMatchingView;
 class PlanHeatmapView;
 class ResultsView;
 class SettingsForm;
+class PerClassView;
+class SkillTransferView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -86,6 +89,13 @@ class MainWindow : public QMainWindow {
   bool exportReportTo(const QString& path);
   QStringList exportPlotsTo(const QString& path);
 
+  /// Asks for the skill-transfer settings (Run ▸ Skill transfer…) and runs the scenario.
+  void showSkillTransferDialog();
+  /// Runs the skill-transfer scenario on the worker (progress in the status bar, cancellable
+  /// like every job); its table and per-class chart appear in the "Skill transfer" tab.
+  /// `request.dataDir` empty = the settings' data folder. Returns the job id, -1 if one runs.
+  int runSkillTransfer(const SkillTransferRequest& request);
+
   /// Renders every view to PNG files in `dir` (created if needed); returns the files.
   QStringList saveScreenshots(const QString& dir);
 
@@ -101,6 +111,8 @@ class MainWindow : public QMainWindow {
   NeuronMatchingView* matchingView() const { return matching_; }
   CurvesView* curvesView() const { return curves_; }
   FinetuneView* finetuneView() const { return finetune_; }
+  PerClassView* perClassView() const { return perClass_; }
+  SkillTransferView* skillTransferView() const { return skill_; }
   QTabWidget* tabs() const { return tabs_; }
   OutcomePtr outcome() const { return outcome_; }
   /// The request of the last fusion started.
@@ -110,6 +122,8 @@ class MainWindow : public QMainWindow {
  signals:
   /// A fusion outcome reached every view.
   void fusionShown();
+  /// A skill-transfer result reached its tab.
+  void skillTransferShown();
   /// openSession() restored the session `path`.
   void sessionOpened(const QString& path);
   void errorReported(const QString& title, const QString& message);
@@ -164,6 +178,14 @@ class MainWindow : public QMainWindow {
   OutcomePtr outcome_;
   FusionRequest lastRequest_;
   int fusionJob_ = -1;
+  PerClassView* perClass_ = nullptr;
+  SkillTransferView* skill_ = nullptr;
+  int skillJob_ = -1;
+  // The running scenario's result, written by the worker; read when the job has finished,
+  // and only when `skillDone_` says the run completed.
+  std::shared_ptr<SkillTransferResult> skillResult_;
+  std::shared_ptr<bool> skillDone_;
+  SkillTransferRequest skillRequest_;                // the dialog's last settings
   QHash<int, QString> loadJobs_;   // job -> path
   QHash<int, QString> evalJobs_;   // job -> path
   QHash<int, QString> curveJobs_;  // job -> curve

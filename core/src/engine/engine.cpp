@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/engine_internal.h"
 #include "otfuse/data/dataset.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
@@ -19,7 +20,6 @@
 #include "otfuse/train/train.h"
 
 namespace otfuse {
-namespace {
 
 // Datasets are loaded once per process; a load stops (Cancelled) when `cancel` is set, and a
 // cancelled load caches nothing.
@@ -40,6 +40,8 @@ std::shared_ptr<const Dataset> cachedDataset(const std::string& name, Split spli
   return cache.emplace(key, data).first->second;
 }
 
+namespace {
+
 std::string shapeText(const at::Tensor& t) {
   std::ostringstream os;
   os << '[';
@@ -48,8 +50,10 @@ std::string shapeText(const at::Tensor& t) {
   return os.str();
 }
 
+}  // namespace
+
 ModelPtr makeHandle(Model model, const std::string& path, const std::string& format,
-                    std::map<std::string, std::string> metadata = {}) {
+                    std::map<std::string, std::string> metadata) {
   auto h = std::make_shared<ModelHandle>();
   const Architecture& a = model.architecture();
   h->path = path;
@@ -84,6 +88,8 @@ const Model& modelOf(const ModelPtr& m) {
   return *m->model;
 }
 
+namespace {
+
 at::Tensor activationInputs(const FusionRequest& r, const CancelFlag* cancel) {
   if (r.options.mode != AlignMode::Activations) return at::Tensor();
   auto train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
@@ -91,6 +97,15 @@ at::Tensor activationInputs(const FusionRequest& r, const CancelFlag* cancel) {
 }
 
 }  // namespace
+
+Score scoreOf(const EvalResult& r) {
+  Score s;
+  s.accuracy = r.accuracy;
+  s.loss = r.loss;
+  s.perClassAccuracy = r.perClassAccuracy();
+  s.confusion = std::make_shared<const Eigen::MatrixXi>(r.confusion);
+  return s;
+}
 
 ModelPtr loadModel(const std::string& path, const std::string& spec) {
   Checkpoint ck = loadCheckpoint(path);
@@ -137,8 +152,7 @@ Eigen::MatrixXf firstLayerImage(const ModelHandle& h, int neuron) {
 Score evaluateModel(const ModelPtr& model, const std::string& dataset, const std::string& dataDir,
                     const ProgressFn& progress, const CancelFlag* cancel) {
   auto test = cachedDataset(dataset, Split::Test, dataDir, cancel);
-  EvalResult r = evaluate(modelOf(model), *test, 1000, progress, cancel);
-  return {r.accuracy, r.loss};
+  return scoreOf(evaluate(modelOf(model), *test, 1000, progress, cancel));
 }
 
 Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMean,
@@ -151,7 +165,7 @@ Score evaluateEnsembleOf(const std::vector<ModelPtr>& models, bool probabilityMe
                                   probabilityMean ? EnsembleRule::ProbabilityMean
                                                   : EnsembleRule::LogSoftmaxMean,
                                   1000, progress, cancel);
-  return {r.accuracy, r.loss};
+  return scoreOf(r);
 }
 
 namespace {

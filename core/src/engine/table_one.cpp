@@ -43,6 +43,8 @@ TableOneModels evaluateTableOneMany(const std::vector<Model>& models, int anchor
   auto record = [&](const std::string& key, const EvalResult& r) {
     summary.accuracy[key] = r.accuracy;
     summary.loss[key] = r.loss;
+    summary.perClassAccuracy[key] = r.perClassAccuracy();
+    summary.confusion[key] = r.confusion;
   };
   const int bs = opt.batchSize;
   // Two models anchored on the second are "A" and "B", as in the paper's table.

@@ -161,6 +161,32 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
   }
   o << "  \"accuracy\": " << object(s.accuracy) << ",\n";
   o << "  \"loss\": " << object(s.loss) << ",\n";
+  if (!s.perClassAccuracy.empty()) {
+    o << "  \"per_class_accuracy\": {";
+    bool first = true;
+    for (const auto& [k, v] : s.perClassAccuracy) {
+      o << (first ? "" : ", ") << quoted(k) << ": [";
+      for (size_t i = 0; i < v.size(); ++i) o << (i ? ", " : "") << shortNumber(v[i]);
+      o << "]";
+      first = false;
+    }
+    o << "},\n";
+  }
+  if (!s.confusion.empty()) {
+    o << "  \"confusion\": {";
+    bool first = true;
+    for (const auto& [k, m] : s.confusion) {
+      o << (first ? "" : ",") << "\n    " << quoted(k) << ": [";
+      for (Eigen::Index i = 0; i < m.rows(); ++i) {
+        o << (i ? ", [" : "[");
+        for (Eigen::Index j = 0; j < m.cols(); ++j) o << (j ? ", " : "") << m(i, j);
+        o << "]";
+      }
+      o << "]";
+      first = false;
+    }
+    o << "},\n";
+  }
   o << "  \"seconds\": {\"fusion\": " << shortNumber(s.fusionSeconds)
     << ", \"evaluation\": " << shortNumber(s.evaluationSeconds);
   if (s.sequentialSeconds > 0) o << ", \"sequential\": " << shortNumber(s.sequentialSeconds);

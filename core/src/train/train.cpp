@@ -231,6 +231,9 @@ EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& dat
   at::Tensor labels = data.labels.to(at::kLong);
   double lossSum = 0;
   int64_t correct = 0;
+  // Confusion counts accumulate in one tensor (a bincount of true * classes + predicted per
+  // batch) and are copied out once at the end.
+  at::Tensor confusion = at::zeros({classes * classes}, at::kLong);
   for (int64_t b = 0; b < batches; ++b) {
     throwIfCancelled(cancel);
     const int64_t begin = b * batchSize, end = std::min<int64_t>(n, begin + batchSize);
@@ -250,14 +253,29 @@ EvalResult evaluateEnsemble(const std::vector<Model>& models, const Dataset& dat
       }
     }
     lossSum += at::nll_loss(out, y, {}, at::Reduction::Sum).item<double>();
-    correct += out.argmax(1).eq(y).sum().item<int64_t>();
+    at::Tensor predicted = out.argmax(1);
+    correct += predicted.eq(y).sum().item<int64_t>();
+    confusion.add_(at::bincount(y * classes + predicted, {}, classes * classes));
     reportProgress(progress, stage, b + 1, batches);
   }
   EvalResult r;
   r.count = n;
+  r.confusion.resize(int(classes), int(classes));
+  const int64_t* counts = confusion.data_ptr<int64_t>();
+  for (int64_t i = 0; i < classes; ++i)
+    for (int64_t j = 0; j < classes; ++j) r.confusion(int(i), int(j)) = int(counts[i * classes + j]);
   r.accuracy = n > 0 ? 100.0 * double(correct) / double(n) : 0.0;
   r.loss = n > 0 ? lossSum / double(n) : 0.0;
   return r;
+}
+
+std::vector<double> EvalResult::perClassAccuracy() const {
+  std::vector<double> out(size_t(confusion.rows()), std::nan(""));
+  for (Eigen::Index i = 0; i < confusion.rows(); ++i) {
+    const long long total = confusion.row(i).cast<long long>().sum();
+    if (total > 0) out[size_t(i)] = 100.0 * double(confusion(i, i)) / double(total);
+  }
+  return out;
 }
 
 void recalibrateBatchNorm(Model& model, const Dataset& train, int batches, int batchSize,

@@ -103,6 +103,12 @@ Eigen::MatrixXf firstLayerImage(const ModelHandle& model, int neuron);
 struct Score {
   double accuracy = 0;  // percent
   double loss = 0;      // mean cross-entropy
+  /// Percent correct per class (size = the model's classes; NaN for a class without test
+  /// images); the mean weighted by the rows of `confusion` is `accuracy`.
+  std::vector<double> perClassAccuracy;
+  /// Confusion matrix (rows: true class, columns: predicted class; counts of test images),
+  /// shared so that a Score stays cheap to copy. Null when not computed.
+  std::shared_ptr<const Eigen::MatrixXi> confusion;
 };
 
 /// Dataset names: "mnist", "fashion-mnist", "cifar10", "folder:<root>". Datasets are loaded

@@ -25,6 +25,10 @@ struct FusionSummary {
   /// fused_bn (re-estimated BN statistics); percent / mean cross-entropy.
   /// Absent keys were not computed (e.g. vanilla for different widths).
   std::map<std::string, double> accuracy, loss;
+  /// Same keys: percent correct per class (NaN for a class without test images) and the
+  /// confusion matrix (rows: true class, columns: predicted; image counts).
+  std::map<std::string, std::vector<double>> perClassAccuracy;
+  std::map<std::string, Eigen::MatrixXi> confusion;
   PlanStatus plans;              // did every solved layer converge? (planStatus(layers); N
                                  // models: planStatusMany, every model's plans)
   double fusionSeconds = 0;      // alignment + averaging
@@ -47,7 +51,8 @@ PlanStatus planStatusMany(const std::vector<std::vector<LayerResult>>& layers);
 
 /// JSON object {"summary": ..., "plans": {"status": "ok" | "iteration_limit", "solved",
 /// "at_iteration_limit": [...], "max_marginal_error", "max_iterations", "text"},
-/// "accuracy": {...}, "loss": {...}, "seconds": {...}, "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
+/// "accuracy": {...}, "loss": {...}, "per_class_accuracy": {key: [percent per class]},
+/// "confusion": {key: [[counts], ...] rows = true class} (both when evaluated), "seconds": {...}, "layers": [{name, stats..., [mu, nu, cost, plan as nested row arrays]}]}.
 /// The summary also carries "anchor" (index into "models") and "weights"; "model_plans" is
 /// one plan status per model (null for the anchor; present when summary.modelPlans is);
 /// "seconds" has "sequential" when the sequential variant was computed. `modelLayers` (N-model

@@ -1,5 +1,7 @@
 #pragma once
 // Training a parent model and evaluating models (and prediction ensembles) on a dataset.
+#include <Eigen/Core>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -52,9 +54,17 @@ struct EvalResult {
   double accuracy = 0;  // percent
   double loss = 0;      // mean cross-entropy (for ensembles: NLL of the averaged prediction)
   int64_t count = 0;
+  /// Confusion matrix, classes x classes (classes = the model's number of outputs): entry
+  /// (i, j) counts the test images of true class i predicted as class j. Its sum is `count`,
+  /// its trace the number of correct predictions, row i sums to the images of class i.
+  Eigen::MatrixXi confusion;
+
+  /// Percent of the images of each class predicted correctly (size = classes); NaN for a class
+  /// without test images. The mean weighted by the class counts is `accuracy`.
+  std::vector<double> perClassAccuracy() const;
 };
 
-/// Test accuracy and mean cross-entropy, batched, no grad, eval mode.
+/// Test accuracy, mean cross-entropy and confusion matrix, batched, no grad, eval mode.
 EvalResult evaluate(const Model& model, const Dataset& data, int batchSize = 1000,
                     const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
