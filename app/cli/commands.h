@@ -17,5 +17,10 @@ int cmdInfo(Args& args);   // info MODEL
 int cmdEval(Args& args);   // eval [--dataset D] [--json] MODEL...
 int cmdTrain(Args& args);  // train --arch A --dataset D --out F ...
 int cmdFuse(Args& args);   // fuse ... A B
+int cmdScenario(Args& args);  // scenario NAME ... (dispatcher, cmd_scenario.cpp)
+/// Value-less options of every scenario (for parsing `otfuse scenario`).
+std::set<std::string> scenarioFlags();
+int cmdScenarioCompression(Args& args);  // scenario compression A B ...
+int cmdPrune(Args& args);  // prune MODEL --width F --out FILE
 
 }  // namespace otfuse::cli

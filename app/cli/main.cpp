@@ -22,6 +22,8 @@ commands:
                                     train a parent model
   fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
                                     OT fusion of two or more models with baselines
+  prune MODEL --width F --out FILE  structured magnitude pruning to a fraction of every layer
+  scenario NAME [options]           one-command experiments of the paper (compression)
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
         {"eval", cmdEval, {"help", "json", "no-progress"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
         {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
+        {"scenario", cmdScenario, scenarioFlags()},
+        {"prune", cmdPrune, {"help", "json"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {
