@@ -26,6 +26,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 
+#include "compression/compression_view.h"
 #include "curves/curves_view.h"
 #include "heatmap/plan_heatmap_view.h"
 #include "matching/neuron_matching_view.h"
@@ -100,6 +101,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(heatmap_, tr("Transport plans"));
   tabs_->addTab(matching_, tr("Neuron matching"));
   tabs_->addTab(curves_, tr("Accuracy curves"));
+  compression_ = new CompressionView(controller_);
+  tabs_->addTab(compression_, tr("Compression"));
+  connect(compression_, &CompressionView::runRequested, this, [this] { runCompression(); });
   setCentralWidget(tabs_);
 
   status_ = new QLabel(tr("Ready."));
@@ -200,6 +204,10 @@ void MainWindow::createActions() {
   QAction* curves =
       run->addAction(tr("Compute accuracy &curves"), this, [this] { computeCurves("all"); });
   curves->setShortcut(QKeySequence(tr("Ctrl+L")));
+  QAction* compression = run->addAction(tr("Co&mpression…"), this, [this] { runCompression(); });
+  compression->setToolTip(tr("Compress A and the anchor B to narrower models: OT fusion vs "
+                             "pruning vs training from scratch, before and after fine-tuning "
+                             "(settings in the Compression tab)."));
   cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
   cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
   cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
@@ -524,6 +532,13 @@ int MainWindow::computeCurves(const QString& which) {
   return job;
 }
 
+int MainWindow::runCompression() {
+  FusionRequest request;
+  if (!currentRequest(&request, tr("compare compression"))) return -1;
+  tabs_->setCurrentWidget(compression_);
+  return compression_->run(request);
+}
+
 void MainWindow::cancelJobs() {
   if (!controller_->isBusy()) return;
   controller_->cancelAll();
@@ -758,6 +773,7 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
   if (w == results_) return results_->plots();
   if (w == heatmap_) return heatmap_->plots();
   if (w == curves_) return curves_->plots();
+  if (w == compression_) return compression_->plots();
   return {};
 }
 

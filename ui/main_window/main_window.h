@@ -34,6 +34,7 @@ class QCustomPlot;
 namespace otfuse::ui {
 
 class CurvesView;
+class CompressionView;
 class ModelsPanel;
 class NeuronMatchingView;
 class PlanHeatmapView;
@@ -99,6 +100,9 @@ class MainWindow : public QMainWindow {
   PlanHeatmapView* heatmapView() const { return heatmap_; }
   NeuronMatchingView* matchingView() const { return matching_; }
   CurvesView* curvesView() const { return curves_; }
+  CompressionView* compressionView() const { return compression_; }
+  /// Run ▸ Compression…: the compression experiment on the fusion set's A and anchor B.
+  int runCompression();
   QTabWidget* tabs() const { return tabs_; }
   OutcomePtr outcome() const { return outcome_; }
   /// The request of the last fusion started.
@@ -147,6 +151,7 @@ class MainWindow : public QMainWindow {
   PlanHeatmapView* heatmap_;
   NeuronMatchingView* matching_;
   CurvesView* curves_;
+  CompressionView* compression_ = nullptr;
   QTabWidget* tabs_;
   QLabel* status_;
   QProgressBar* progress_;
