@@ -109,7 +109,12 @@ class TestCompressionView : public QObject {
       QCOMPARE(g->pen().style(), g->property("after").toBool() ? Qt::SolidLine : Qt::DashLine);
     }
     view.setParents(90, 91);
-    QVERIFY(plot->graphCount() == 8);  // 3 methods x 2 + two parent lines
+    QCOMPARE(plot->axisRect(0)->graphs().size(), 8);  // 3 methods x 2 + two parent lines
+    // The zoomed-in panel: the fine-tuned series and the parents, on their own scale.
+    QCOMPARE(plot->axisRectCount(), 2);
+    QCOMPARE(plot->axisRect(1)->graphs().size(), 5);
+    QCPRange zoomed = plot->axisRect(1)->axis(QCPAxis::atLeft)->range();
+    QVERIFY2(zoomed.lower > 55 && zoomed.upper < 95, qPrintable(QString("%1 %2").arg(zoomed.lower).arg(zoomed.upper)));
   }
 
   void badWidthsAreRefusedBeforeQueueing() {

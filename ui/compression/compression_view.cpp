@@ -52,6 +52,20 @@ QCustomPlot* makeCompressionPlot(QWidget* parent) {
   plot->legend->setFont(QFont(plot->font().family(), 8));
   plot->legend->setBrush(QColor(255, 255, 255, 230));
   plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  // Right: the fine-tuned accuracies alone, on their own (narrow) scale, where they differ.
+  // Both panels share one row under the title.
+  QCPAxisRect* main = plot->axisRect();
+  plot->plotLayout()->take(main);
+  auto* row = new QCPLayoutGrid;
+  plot->plotLayout()->addElement(1, 0, row);
+  row->addElement(0, 0, main);
+  auto* zoom = new QCPAxisRect(plot);
+  row->addElement(0, 1, zoom);
+  row->setColumnStretchFactor(0, 1.7);
+  row->setColumnStretchFactor(1, 1.0);
+  zoom->axis(QCPAxis::atBottom)->setLabel(QObject::tr("Kept width (%)"));
+  zoom->axis(QCPAxis::atLeft)->setLabel(QObject::tr("After fine-tuning, zoomed in (%)"));
+  zoom->setObjectName("zoom");
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   return plot;
 }
@@ -83,6 +97,34 @@ void fillCompressionPlot(QCustomPlot* plot, const QVector<CompressionPoint>& poi
       }
     }
   }
+  // The zoom panel: fine-tuned points only (no legend entries: same colours as the left).
+  QCPAxisRect* zoom = plot->axisRectCount() > 1 ? plot->axisRect(1) : nullptr;
+  double zlo = 100, zhi = 0;
+  if (zoom) {
+    for (const std::string& method : compressionMethods()) {
+      QCPGraph* g = plot->addGraph(zoom->axis(QCPAxis::atBottom), zoom->axis(QCPAxis::atLeft));
+      const QColor c = methodColor(method);
+      g->setPen(QPen(c, 2.2));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, c, 7));
+      g->removeFromLegend();
+      for (const auto& p : points) {
+        if (p.method != method || p.after < 0) continue;
+        g->addData(100 * p.width, p.after);
+        zlo = std::min(zlo, p.after);
+        zhi = std::max(zhi, p.after);
+      }
+    }
+    for (double acc : {accA, accB}) {
+      if (acc < 0) continue;
+      QCPGraph* g = plot->addGraph(zoom->axis(QCPAxis::atBottom), zoom->axis(QCPAxis::atLeft));
+      g->setPen(QPen(QColor(120, 120, 120), 1.2, Qt::DotLine));
+      g->removeFromLegend();
+      g->addData(x0, acc);
+      g->addData(x1, acc);
+      zlo = std::min(zlo, acc);
+      zhi = std::max(zhi, acc);
+    }
+  }
   // The wide parents as reference lines (one legend entry for both).
   bool first = true;
   for (double acc : {accA, accB}) {
@@ -109,6 +151,13 @@ void fillCompressionPlot(QCustomPlot* plot, const QVector<CompressionPoint>& poi
   for (double w : widths) ticker->addTick(w, QString::number(w, 'g', 4) + " %");
   plot->xAxis->setTicker(ticker);
   plot->xAxis->setRange(x0, x1);
+  if (zoom) {
+    zoom->axis(QCPAxis::atBottom)->setTicker(ticker);
+    zoom->axis(QCPAxis::atBottom)->setRange(x0, x1);
+    if (zhi < zlo) zlo = 0, zhi = 100;
+    const double zpad = std::max(0.1, 0.12 * (zhi - zlo));
+    zoom->axis(QCPAxis::atLeft)->setRange(std::max(0.0, zlo - zpad), std::min(100.0, zhi + zpad));
+  }
   if (hi < lo) lo = 0, hi = 100;
   const double pad = std::max(1.0, 0.06 * (hi - lo));
   plot->yAxis->setRange(std::max(0.0, lo - pad), std::min(100.0 + 0.5, hi + pad));
@@ -178,7 +227,7 @@ CompressionView::CompressionView(EngineController* controller, QWidget* parent)
   table_->verticalHeader()->setVisible(false);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->horizontalHeader()->setStretchLastSection(false);
 
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(plot_);
@@ -245,6 +294,22 @@ void CompressionView::setParents(double accuracyA, double accuracyB) {
   accA_ = accuracyA;
   accB_ = accuracyB;
   refresh();
+}
+
+void CompressionView::showResult(const CompressionResult& r) {
+  points_.clear();
+  for (const auto& p : r.points) points_.push_back(p);
+  accA_ = r.accuracyA;
+  accB_ = r.accuracyB;
+  refresh();
+  setStatus(tr("Done in %1 s on %2: fine-tuning %3 epoch(s) for every method, scratch models "
+               "trained %4 epoch(s). Wide parents: A %5 %, B %6 %.")
+                .arg(r.seconds, 0, 'f', 0)
+                .arg(QString::fromStdString(r.dataset))
+                .arg(r.finetuneEpochs)
+                .arg(r.scratchEpochs)
+                .arg(r.accuracyA, 0, 'f', 2)
+                .arg(r.accuracyB, 0, 'f', 2));
 }
 
 int CompressionView::drawnPoints(const QString& method, bool after) const {
@@ -345,14 +410,8 @@ int CompressionView::run(const FusionRequest& base) {
         req, [&](const CompressionPoint& p) { post([p](CompressionView* v) { v->addPoint(p); }); },
         progress, cancel);
     post([r](CompressionView* v) {
-      v->setParents(r.accuracyA, r.accuracyB);
-      for (const auto& p : r.points) v->addPoint(p);
-      v->end(true, tr("Done in %1 s on %2: fine-tuning %3 epoch(s) for every method, scratch "
-                      "models trained %4 epoch(s).")
-                       .arg(r.seconds, 0, 'f', 0)
-                       .arg(QString::fromStdString(r.dataset))
-                       .arg(r.finetuneEpochs)
-                       .arg(r.scratchEpochs));
+      v->showResult(r);
+      v->end(true, v->status());
     });
   });
   runButton_->setEnabled(false);

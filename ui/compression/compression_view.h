@@ -46,6 +46,8 @@ class CompressionView : public QWidget {
   /// A point computed (replaces the earlier report of the same width and method).
   void addPoint(const CompressionPoint& point);
   void setParents(double accuracyA, double accuracyB);
+  /// A finished run's result (every point, the parents, a summary in the status line).
+  void showResult(const CompressionResult& result);
   QVector<CompressionPoint> points() const { return points_; }
   /// Points drawn in the graph of `method` ("fusion", "pruning", "scratch"), before or after
   /// fine-tuning.
