@@ -6,6 +6,7 @@
 #include <QPageLayout>
 #include <QPdfWriter>
 
+#include <cstdio>
 #include <memory>
 
 #include "compression/compression_view.h"
@@ -15,8 +16,15 @@
 namespace otfuse::ui {
 
 void saveCompressionPlot(const CompressionResult& result, const std::string& path) {
-  static std::unique_ptr<QApplication> app;
+  // A QApplication of our own lives only while drawing (one destroyed at static destruction
+  // time, after Qt's own statics, crashes at exit).
+  std::unique_ptr<QApplication> app;
   if (!QApplication::instance()) {
+    // Qt's start-up notes (e.g. "XDG_RUNTIME_DIR not set") are noise on a CLI's stderr.
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& msg) {
+      if (type == QtCriticalMsg || type == QtFatalMsg)
+        std::fprintf(stderr, "otfuse: Qt: %s\n", qPrintable(msg));
+    });
     // The CLI has no window: render offscreen unless told otherwise.
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     static int argc = 1;
@@ -26,7 +34,7 @@ void saveCompressionPlot(const CompressionResult& result, const std::string& pat
   }
   std::unique_ptr<QCustomPlot> plot(makeCompressionPlot());
   plot->setInteractions({});
-  plot->resize(760, 500);
+  plot->resize(980, 520);
   fillCompressionPlot(plot.get(), QVector<CompressionPoint>(result.points.begin(), result.points.end()),
                       result.accuracyA, result.accuracyB);
   QByteArray bytes;
