@@ -33,7 +33,10 @@ struct CompressionRequest {
   double learningRate = 0.01;  // fine-tuning and scratch training (SGD, fresh optimizer)
   double momentum = 0.5;
   int batchSize = 64;
-  uint64_t seed = 0;    // scratch initialization, shuffling, activation samples, BN batches
+  /// Scratch initialization, shuffling, activation samples, BN batches. Note: parents trained
+  /// by otfuse train with this seed and the same budget make the 100 % scratch model that very
+  /// parent again (same initialization, same batches).
+  uint64_t seed = 0;
   long long limit = 0;  // training images used (0 = all); for tests
   std::string dataset;  // empty: the parents' dataset (commonDataset, B first)
   std::string dataDir;
