@@ -22,6 +22,8 @@ const Scenario kScenarios[] = {
     {"table-one", cmdScenarioTableOne,
      "the paper's Table 1 (A, B, ensemble, vanilla, OT fusion) as mean ± std over K pairs of "
      "parents trained from different seeds"},
+    {"compression", cmdScenarioCompression,
+     "reviewers' question: OT fusion into a narrower model vs pruning vs training from scratch"},
 };
 
 void printUsage(std::ostream& os) {

@@ -24,5 +24,7 @@ int cmdScenario(Args& args);  // scenario NAME ... (dispatcher, cmd_scenario.cpp
 /// Value-less options of every scenario (for parsing `otfuse scenario`).
 std::set<std::string> scenarioFlags();
 int cmdScenarioSkillTransfer(Args& args);  // scenario skill-transfer ...
+int cmdScenarioCompression(Args& args);  // scenario compression A B ...
+int cmdPrune(Args& args);  // prune MODEL --width F --out FILE
 
 }  // namespace otfuse::cli

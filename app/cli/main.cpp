@@ -30,6 +30,7 @@ commands:
                                     table-one, compression)
   finetune MODEL --out FILE [--epochs N] [--lr X] ...
                                     continue training a model from its weights
+  prune MODEL --width F --out FILE  structured magnitude pruning to a fraction of every layer
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
         {"sweep", cmdSweep, {"help", "json", "no-progress", "resume"}},
         {"collect", cmdCollect, {"help", "json", "across-pairs"}},
         {"scenario", cmdScenario, scenarioFlags()},
+        {"prune", cmdPrune, {"help", "json"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {

@@ -27,6 +27,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 
+#include "compression/compression_view.h"
 #include "curves/curves_view.h"
 #include "finetune/finetune_view.h"
 #include "heatmap/plan_heatmap_view.h"
@@ -114,6 +115,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(finetune_, tr("Fine-tuning"));
   tabs_->addTab(skill_, tr("Skill transfer"));
   connect(skill_, &SkillTransferView::runRequested, this, &MainWindow::showSkillTransferDialog);
+  compression_ = new CompressionView(controller_);
+  tabs_->addTab(compression_, tr("Compression"));
+  connect(compression_, &CompressionView::runRequested, this, [this] { runCompression(); });
   setCentralWidget(tabs_);
 
   status_ = new QLabel(tr("Ready."));
@@ -240,6 +244,10 @@ void MainWindow::createActions() {
   skill->setToolTip(tr("The paper's skill-transfer experiment: train two models on a "
                        "personalised split, fuse them, compare accuracy per class."));
   run->addSeparator();
+  QAction* compression = run->addAction(tr("Co&mpression…"), this, [this] { runCompression(); });
+  compression->setToolTip(tr("Compress A and the anchor B to narrower models: OT fusion vs "
+                             "pruning vs training from scratch, before and after fine-tuning "
+                             "(settings in the Compression tab)."));
   cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
   cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
   cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
@@ -581,6 +589,13 @@ int MainWindow::computeCurves(const QString& which) {
   return job;
 }
 
+int MainWindow::runCompression() {
+  FusionRequest request;
+  if (!currentRequest(&request, tr("compare compression"))) return -1;
+  tabs_->setCurrentWidget(compression_);
+  return compression_->run(request);
+}
+
 void MainWindow::cancelJobs() {
   if (!controller_->isBusy()) return;
   controller_->cancelAll();
@@ -819,6 +834,7 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
   if (w == heatmap_) return heatmap_->plots();
   if (w == curves_) return curves_->plots();
   if (w == finetune_) return finetune_->plots();
+  if (w == compression_) return compression_->plots();
   return {};
 }
 

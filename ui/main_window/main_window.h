@@ -36,6 +36,7 @@ namespace otfuse::ui {
 
 class CurvesView;
 class FinetuneView;
+class CompressionView;
 class ModelsPanel;
 class NeuronMatchingView;
 class PlanHeatmapView;
@@ -113,6 +114,9 @@ class MainWindow : public QMainWindow {
   FinetuneView* finetuneView() const { return finetune_; }
   PerClassView* perClassView() const { return perClass_; }
   SkillTransferView* skillTransferView() const { return skill_; }
+  CompressionView* compressionView() const { return compression_; }
+  /// Run ▸ Compression…: the compression experiment on the fusion set's A and anchor B.
+  int runCompression();
   QTabWidget* tabs() const { return tabs_; }
   OutcomePtr outcome() const { return outcome_; }
   /// The request of the last fusion started.
@@ -164,6 +168,7 @@ class MainWindow : public QMainWindow {
   NeuronMatchingView* matching_;
   CurvesView* curves_;
   FinetuneView* finetune_;
+  CompressionView* compression_ = nullptr;
   QTabWidget* tabs_;
   QLabel* status_;
   QProgressBar* progress_;
