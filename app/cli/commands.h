@@ -17,5 +17,6 @@ int cmdInfo(Args& args);   // info MODEL
 int cmdEval(Args& args);   // eval [--dataset D] [--json] MODEL...
 int cmdTrain(Args& args);  // train --arch A --dataset D --out F ...
 int cmdFuse(Args& args);   // fuse ... A B
+int cmdCompare(Args& args);  // compare A B: every alignment method side by side
 
 }  // namespace otfuse::cli

@@ -22,6 +22,8 @@ commands:
                                     train a parent model
   fuse [--mode weights|activations] [--anchor I] [--weights W,...] ... A B [C ...]
                                     OT fusion of two or more models with baselines
+  compare [--t T] [--points N] [--repair none|exact|closed] [--json] [--csv F] A B
+                                    every alignment method on one pair, with REPAIR
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
         {"eval", cmdEval, {"help", "json", "no-progress"}},
         {"train", cmdTrain, {"help", "json", "no-progress", "no-augment"}},
         {"fuse", cmdFuse, {"help", "json", "no-progress", "ot-output-layer", "no-eval", "sequential"}},
+        {"compare", cmdCompare, {"help", "json", "no-progress"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {
