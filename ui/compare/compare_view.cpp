@@ -37,6 +37,17 @@ QTableWidgetItem* cell(const QString& text, bool number = true) {
   return item;
 }
 
+// Column headers of the agreement matrix (the rows carry the full names).
+QString shortName(const std::string& key) {
+  if (key == "vanilla") return QObject::tr("Vanilla");
+  if (key == "ot-weights") return QObject::tr("OT (wts)");
+  if (key == "ot-activations") return QObject::tr("OT (acts)");
+  if (key == "ot-sinkhorn") return QObject::tr("Sinkhorn");
+  if (key == "weight-matching") return QObject::tr("Wt. match");
+  if (key == "activation-matching") return QObject::tr("Act. match");
+  return QString::fromStdString(key);
+}
+
 QString num(double v, int decimals) {
   return std::isfinite(v) ? QString::number(v, 'f', decimals) : QStringLiteral("–");
 }
@@ -88,11 +99,12 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   parents_->setTextFormat(Qt::RichText);
 
   table_ = new QTableWidget(0, 6);
-  table_->setHorizontalHeaderLabels({tr("Method"), tr("Accuracy at t (%)"), tr("Loss at t"),
-                                     tr("Loss barrier"), tr("Accuracy barrier (pts)"), tr("Time (s)")});
+  table_->setHorizontalHeaderLabels({tr("Method"), tr("Acc. at t (%)"), tr("Loss at t"),
+                                     tr("Loss barrier"), tr("Acc. barrier"), tr("Time (s)")});
+  table_->setWordWrap(false);
   table_->verticalHeader()->setVisible(false);
-  table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
-  for (int c = 1; c < 6; ++c) table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  for (int c = 1; c < 6; ++c) table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::Stretch);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setToolTip(
       tr("Loss barrier: the largest loss(t) − ((1 − t)·loss(A) + t·loss(B)) along the curve. "
@@ -116,7 +128,16 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   plot_->legend->setVisible(false);
   plot_->legend->setFont(QFont(plot_->font().family(), 8));
   plot_->legend->setBrush(QColor(255, 255, 255, 220));
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignHCenter);
+  // The legend sits under the axes (two columns): inside it would hide the curves' dips.
+  auto* legendRow = new QCPLayoutGrid;
+  plot_->plotLayout()->addElement(2, 0, legendRow);
+  legendRow->setMargins(QMargins(5, 0, 5, 5));
+  plot_->axisRect()->insetLayout()->take(plot_->legend);
+  legendRow->addElement(0, 0, plot_->legend);
+  plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  plot_->legend->setWrap(2);
+  plot_->legend->setBorderPen(Qt::NoPen);
+  plot_->plotLayout()->setRowStretchFactor(2, 0.001);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 
   auto* left = new QWidget;
@@ -124,15 +145,21 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->addWidget(parents_);
   leftLayout->addWidget(table_, 3);
+  note_ = new QLabel;
+  note_->setWordWrap(true);
+  note_->setVisible(false);
+  leftLayout->addWidget(note_);
   auto* agreementTitle = new QLabel(tr("<b>Agreement of the maps</b> (fraction of hidden neurons matched identically)"));
   agreementTitle->setWordWrap(true);
   leftLayout->addWidget(agreementTitle);
   leftLayout->addWidget(agreement_, 2);
+  leftLayout->addStretch(1);
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(left);
   split->addWidget(plot_);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 1);
+  split->setSizes({640, 760});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
@@ -159,9 +186,12 @@ void CompareView::clear() {
   points_.clear();
   order_.clear();
   table_->setRowCount(0);
+  table_->setMaximumHeight(QWIDGETSIZE_MAX);
   agreement_->setRowCount(0);
   agreement_->setColumnCount(0);
   parents_->clear();
+  note_->clear();
+  note_->setVisible(false);
   plot_->legend->setVisible(false);
   dirty_ = true;
 }
@@ -197,8 +227,6 @@ void CompareView::redrawGraphs() {
     it.value()->setData(x, y, true);
   }
   plot_->yAxis->setLabel(loss ? tr("test loss (cross-entropy)") : tr("test accuracy (%)"));
-  plot_->axisRect()->insetLayout()->setInsetAlignment(
-      0, loss ? (Qt::AlignTop | Qt::AlignHCenter) : (Qt::AlignBottom | Qt::AlignHCenter));
   dirty_ = true;
 }
 
@@ -259,12 +287,33 @@ void CompareView::setOutcome(const CompareOutcome& out) {
     table_->setItem(i, 4, cell(num(row.accuracyBarrier, 2)));
     table_->setItem(i, 5, cell(num(row.seconds, 2)));
   }
+  // A soft map (Sinkhorn) changes A's function: its curve does not start at A.
+  QStringList soft;
+  for (const CompareRow& row : out.rows) {
+    if (row.corrected || !row.error.empty() || row.curve.empty()) continue;
+    const double start = row.curve.front().accuracy;
+    if (std::abs(start - out.a.accuracy) > 0.5)
+      soft << tr("%1 starts at %2 % at t = 0, not at A's %3 %: its map is not a permutation, "
+                 "so A aligned is not A.")
+                  .arg(QString::fromStdString(row.label), num(start, 2), num(out.a.accuracy, 2));
+  }
+  note_->setText(soft.join(' '));
+  note_->setVisible(!soft.isEmpty());
+  // Both tables as tall as their rows (the space left goes under them).
+  table_->resizeRowsToContents();
+  int th = table_->horizontalHeader()->height() + 4;
+  for (int i = 0; i < table_->rowCount(); ++i) th += table_->rowHeight(i);
+  table_->setMaximumHeight(th);
   const int n = int(out.methods.size());
   agreement_->setRowCount(n);
   agreement_->setColumnCount(n);
   QStringList names;
-  for (const auto& m : out.methods) names << QString::fromStdString(compareMethodLabel(m));
-  agreement_->setHorizontalHeaderLabels(names);
+  QStringList shortNames;
+  for (const auto& m : out.methods) {
+    names << QString::fromStdString(compareMethodLabel(m));
+    shortNames << shortName(m);
+  }
+  agreement_->setHorizontalHeaderLabels(shortNames);
   agreement_->setVerticalHeaderLabels(names);
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
@@ -275,6 +324,9 @@ void CompareView::setOutcome(const CompareOutcome& out) {
     }
   agreement_->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
   agreement_->resizeRowsToContents();
+  int h = agreement_->horizontalHeader()->height() + 4;
+  for (int i = 0; i < n; ++i) h += agreement_->rowHeight(i);
+  agreement_->setMaximumHeight(h);
   dirty_ = true;
   replotIfDirty();
 }

@@ -64,6 +64,7 @@ class CompareView : public QWidget {
   QPushButton* cancel_;
   QLabel* status_;
   QLabel* parents_;
+  QLabel* note_;
   QTableWidget* table_;
   QTableWidget* agreement_;
   QCustomPlot* plot_;
