@@ -11,6 +11,9 @@
 
 #include "common/otfuse_test.h"
 #include "compare/compare_view.h"
+#include "main_window/main_window.h"
+#include "settings/settings_form.h"
+#include "worker/engine_controller.h"
 #include "otfuse/engine/compare.h"
 #include "ui/studio_test_support.h"
 #include "otfuse/error.h"
@@ -74,6 +77,37 @@ class TestCompareView : public QObject {
     view.setShowLoss(true);
     QCOMPARE(view.graphCount(), 2 * methods);
     QCOMPARE(view.plots().front()->graph(0)->dataCount(), r.points);
+  }
+
+  // The tab in the window: two models opened, "Compare methods" runs on the worker and fills
+  // the table and the plot as points arrive.
+  void compareTabRunsOnTheWorker() {
+    if (const QString why = mnistMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    QStringList paths;
+    for (int k = 0; k < 2; ++k)
+      paths << studio_test::makeModel(dir, QString("m%1.pt").arg(k), "mlp:24,bias", uint64_t(k + 7), 1, 1500);
+    QStringList errors;
+    MainWindow w;
+    w.setErrorHandler([&](const QString& t, const QString& m) { errors << t + ": " + m; });
+    w.settingsForm()->resetToDefaults();
+    w.show();
+    QSignalSpy loaded(w.controller(), &EngineController::modelLoaded);
+    w.openFiles(paths);
+    QVERIFY(studio_test::waitFor(loaded, 2, 120000));
+    QTest::qWait(50);
+    QSignalSpy points(w.controller(), &EngineController::jobStarted);
+    const int job = w.runComparison();
+    QVERIFY(job > 0);
+    QVERIFY2(studio_test::waitForJob(w.controller(), job, 600000), "the comparison did not finish");
+    QTest::qWait(200);  // the queued outcome
+    QVERIFY2(errors.isEmpty(), qPrintable(errors.join("\n")));
+    const int methods = int(compareMethods().size());
+    QCOMPARE(w.compareView()->tableRows(), 2 * methods);
+    QCOMPARE(w.compareView()->graphCount(), 2 * methods);
+    QCOMPARE(w.compareView()->plots().front()->graph(0)->dataCount(), 25);
+    w.close();
   }
 
   void unknownMethodRefused() {
