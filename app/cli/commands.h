@@ -26,5 +26,6 @@ std::set<std::string> scenarioFlags();
 int cmdScenarioSkillTransfer(Args& args);  // scenario skill-transfer ...
 int cmdScenarioCompression(Args& args);  // scenario compression A B ...
 int cmdPrune(Args& args);  // prune MODEL --width F --out FILE
+int cmdCompare(Args& args);  // compare A B: every alignment method side by side
 
 }  // namespace otfuse::cli

@@ -31,6 +31,8 @@ commands:
   finetune MODEL --out FILE [--epochs N] [--lr X] ...
                                     continue training a model from its weights
   prune MODEL --width F --out FILE  structured magnitude pruning to a fraction of every layer
+  compare [--t T] [--points N] [--repair none|exact|closed] [--json] [--csv F] A B
+                                    every alignment method on one pair, with REPAIR
 
 common options: --data-dir DIR (default $OTFUSE_DATA_DIR, else ~/.local/share/otfuse/datasets)
 environment: OTFUSE_THREADS sets the number of threads (default: all cores)
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
         {"collect", cmdCollect, {"help", "json", "across-pairs"}},
         {"scenario", cmdScenario, scenarioFlags()},
         {"prune", cmdPrune, {"help", "json"}},
+        {"compare", cmdCompare, {"help", "json", "no-progress"}},
     };
     for (const auto& e : table) {
       if (command == e.name) {

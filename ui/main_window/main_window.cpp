@@ -18,6 +18,7 @@
 #include <QPageLayout>
 #include <QPdfWriter>
 #include <QSvgGenerator>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -28,6 +29,7 @@
 #include <QToolBar>
 
 #include "compression/compression_view.h"
+#include "compare/compare_view.h"
 #include "curves/curves_view.h"
 #include "finetune/finetune_view.h"
 #include "heatmap/plan_heatmap_view.h"
@@ -118,6 +120,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   compression_ = new CompressionView(controller_);
   tabs_->addTab(compression_, tr("Compression"));
   connect(compression_, &CompressionView::runRequested, this, [this] { runCompression(); });
+  compare_ = new CompareView;
+  tabs_->addTab(compare_, tr("Compare"));
   setCentralWidget(tabs_);
 
   status_ = new QLabel(tr("Ready."));
@@ -154,6 +158,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(curves_, &CurvesView::computeRequested, this,
           [this](const QString& which) { computeCurves(which); });
+  connect(compare_, &CompareView::computeRequested, this, [this] { runComparison(); });
+  connect(compare_, &CompareView::cancelRequested, this, [this] {
+    if (compareJob_ > 0) controller_->cancel(compareJob_);
+  });
+  connect(controller_, &EngineController::jobFinished, this, [this](int job, JobKind) {
+    if (job != compareJob_) return;
+    compareJob_ = -1;
+    compare_->setRunning(false);
+  });
+  connect(controller_, &EngineController::jobCancelled, this, [this](int job, JobKind) {
+    if (job == compareJob_) compare_->setStatus(tr("Cancelled."));
+  });
+  connect(controller_, &EngineController::jobFailed, this, [this](int job, JobKind, const QString& m) {
+    if (job == compareJob_) compare_->setStatus(tr("Failed: %1").arg(m));
+  });
   setAcceptDrops(true);  // model files dropped anywhere on the window are opened
   resize(1440, 900);
   restoreState();
@@ -538,6 +557,46 @@ int MainWindow::runFusion() {
   return fusionJob_;
 }
 
+int MainWindow::runComparison() {
+  FusionRequest request;
+  if (!currentRequest(&request, tr("compare the methods"))) return -1;
+  CompareRequest c;
+  c.a = request.a;
+  c.b = request.b;
+  c.dataset = request.dataset;
+  c.dataDir = request.dataDir;
+  c.samples = request.samples;
+  c.seed = request.seed;
+  c.options = request.options;
+  compare_->fillRequest(&c);
+  compare_->clear();
+  compare_->setRunning(true);
+  compare_->setStatus(tr("Comparing: A = <b>%1</b> aligned onto B = <b>%2</b>…")
+                          .arg(QFileInfo(QString::fromStdString(c.a->path)).fileName().toHtmlEscaped(),
+                               QFileInfo(QString::fromStdString(c.b->path)).fileName().toHtmlEscaped()));
+  // Points and the outcome are handed to the view on the UI thread (queued); the view outlives
+  // the job (shutdown() stops the worker before the window goes).
+  QPointer<CompareView> view = compare_;
+  compareJob_ = controller_->submitTask(
+      JobKind::Task, [c, view](const ProgressFn& progress, const CancelFlag* cancel) {
+        auto out = std::make_shared<CompareOutcome>(runCompare(
+            c,
+            [view](const std::string& series, const CurvePoint& p) {
+              QMetaObject::invokeMethod(view.data(), [view, series, p] {
+                if (view) view->addPoint(QString::fromStdString(series), p);
+              }, Qt::QueuedConnection);
+            },
+            progress, cancel));
+        QMetaObject::invokeMethod(view.data(), [view, out] {
+          if (!view) return;
+          view->setOutcome(*out);
+          view->setStatus(QObject::tr("Done."));
+        }, Qt::QueuedConnection);
+      });
+  updateActions();
+  return compareJob_;
+}
+
 int MainWindow::computeCurves(const QString& which) {
   FusionRequest request;
   if (!currentRequest(&request, tr("compute the curves"))) return -1;
@@ -835,6 +894,7 @@ QList<QCustomPlot*> MainWindow::currentPlots() const {
   if (w == curves_) return curves_->plots();
   if (w == finetune_) return finetune_->plots();
   if (w == compression_) return compression_->plots();
+  if (w == compare_) return compare_->plots();
   return {};
 }
 

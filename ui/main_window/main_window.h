@@ -34,6 +34,7 @@ class QCustomPlot;
 
 namespace otfuse::ui {
 
+class CompareView;
 class CurvesView;
 class FinetuneView;
 class CompressionView;
@@ -63,6 +64,10 @@ class MainWindow : public QMainWindow {
   /// -1. The two-model curves show the first aligned model onto the anchor; "growth" all the
   /// checked models.
   int computeCurves(const QString& which);
+  /// The Compare tab: every alignment method on the current pair (engine runCompare) on the
+  /// worker; returns the job id or -1.
+  int runComparison();
+  CompareView* compareView() const { return compare_; }
   /// Cancels every queued and running job (direct store to their atomic flags).
   void cancelJobs();
   /// Trains or reuses the demo models, opens them, fuses them and shows the heatmaps.
@@ -169,6 +174,8 @@ class MainWindow : public QMainWindow {
   CurvesView* curves_;
   FinetuneView* finetune_;
   CompressionView* compression_ = nullptr;
+  CompareView* compare_;
+  int compareJob_ = -1;
   QTabWidget* tabs_;
   QLabel* status_;
   QProgressBar* progress_;
