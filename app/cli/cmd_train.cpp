@@ -81,7 +81,7 @@ int cmdTrain(Args& args) {
       throw Error(std::string("otfuse train needs --") + required + " (see --help)");
   }
   // Checked before loading any data (shared with otfuse finetune and fuse --finetune-*).
-  const TrainOptions o = parseTrainOptions(args);
+  TrainOptions o = parseTrainOptions(args);  // limit is cleared once a split applied it
 
   // --split personal: checked before any data is loaded (the class range after).
   const std::string splitName = args.get("split");

@@ -101,6 +101,8 @@ std::string fusionIncompatibility(const ModelHandle& a, const ModelHandle& b, bo
 Eigen::MatrixXf firstLayerImage(const ModelHandle& model, int neuron);
 
 struct Score {
+  Score() = default;
+  Score(double accuracy_, double loss_) : accuracy(accuracy_), loss(loss_) {}
   double accuracy = 0;  // percent
   double loss = 0;      // mean cross-entropy
   /// Percent correct per class (size = the model's classes; NaN for a class without test
