@@ -415,6 +415,33 @@ class TestEngine : public QObject {
 
   // growthCurve: n = 1 is the anchor alone; the ensemble series is evaluateEnsembleOf of the
   // anchor and the first n - 1 others; the fused series is runFusion of those n.
+  // Issue 11: the progressive curve aligns layers 1..l and averages the rest plainly, so it
+  // starts at vanilla averaging and ends at OT fusion (it was flat by construction before).
+  void progressiveCurveRunsFromVanillaToFusion() {
+    QTemporaryDir dir;
+    const std::string dataDir = dir.filePath("data").toStdString();
+    writeCifarBinary(dataDir, testing::syntheticDataset(100, 3, 1),
+                     testing::syntheticDataset(200, 3, 2));
+    const std::vector<ModelPtr> m = someModels(dir, "mlp:24-16,cifar", "cifar10", 2);
+    FusionRequest r;
+    r.a = m[0];
+    r.b = m[1];
+    r.dataset = "cifar10";
+    r.dataDir = dataDir;
+    const FusionOutcome o = runFusion(r);
+    std::vector<CurvePoint> points;
+    progressiveCurve(r, [&](const std::string& series, const CurvePoint& p) {
+      QCOMPARE(series, std::string("progressive"));
+      points.push_back(p);
+    });
+    QCOMPARE(points.size(), o.layers.size() + 1);  // l = 0..L
+    for (size_t l = 0; l < points.size(); ++l) QCOMPARE(points[l].x, double(l));
+    QCOMPARE(points.front().accuracy, o.summary.accuracy.at("vanilla"));
+    QVERIFY(std::abs(points.front().loss - o.summary.loss.at("vanilla")) < 1e-9);
+    QVERIFY(std::abs(points.back().accuracy - o.summary.accuracy.at("fused")) < 1e-9);
+    QVERIFY(std::abs(points.back().loss - o.summary.loss.at("fused")) < 1e-5);
+  }
+
   void growthCurveAgainstTheEnsemble() {
     QTemporaryDir dir;
     const std::string dataDir = dir.filePath("data").toStdString();

@@ -44,7 +44,7 @@ QColor seriesColor(const QString& series) {
 QString seriesName(const QString& curve, const QString& series) {
   if (series == "vanilla") return QObject::tr("vanilla (A as is)");
   if (series == "aligned") return QObject::tr("OT-aligned A");
-  if (series == "progressive") return QObject::tr("A aligned up to layer l");
+  if (series == "progressive") return QObject::tr("layers 1..l aligned, the rest averaged as is");
   if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
   if (series == "sinkhorn_limit") return QObject::tr("iteration limit reached (approximate plans)");
   if (curve == "growth" && series == "fused") return QObject::tr("OT fusion of the n models");
@@ -120,8 +120,8 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   interpAcc_ = makePlot(tr("(a) Path (1 − t)·A + t·B: accuracy"), tr("t"),
                         tr("test accuracy (%)"));
   interpLoss_ = makePlot(tr("(a) Interpolation path: loss"), tr("t"), tr("test loss"));
-  progressive_ = makePlot(tr("(b) Progressive alignment of A onto B"), tr("layers aligned (1..l)"),
-                          tr("test accuracy of A (%)"));
+  progressive_ = makePlot(tr("(b) Align layers 1..l, average the rest: 0 = vanilla, L = OT fusion"),
+                          tr("layers aligned (l)"), tr("test accuracy of the average (%)"));
   epsilon_ = makePlot(tr("(c) Fused accuracy against Sinkhorn ε"), tr("ε (log scale)"),
                       tr("test accuracy (%)"));
   growth_ = makePlot(tr("(d) Fusion as N grows vs. the ensemble"), tr("models fused (n)"),

@@ -379,14 +379,17 @@ void progressiveCurve(const FusionRequest& r, const CurvePointFn& onPoint,
   auto test = cachedDataset(r.dataset, Split::Test, r.dataDir, cancel);
   FusionResult fused =
       fuse(a, b, r.options, activationInputs(r, cancel), withStage(progress, "progressive alignment: aligning"), cancel);
-  std::vector<Model> models = progressiveAlignment(a, fused);
-  EvalResult e0 = evaluate(a, *test, 1000, withStage(progress, "progressive alignment: model A"), cancel);
-  onPoint("progressive", {0.0, e0.accuracy, e0.loss});
-  for (size_t l = 0; l < models.size(); ++l) {
+  // Layers 1..l aligned, l+1..L plainly averaged: vanilla averaging at l = 0, OT fusion at
+  // l = L. Which layers' alignment the fusion's gain comes from.
+  std::vector<Model> aligned = progressiveAlignment(a, fused);
+  const double t = r.options.t;
+  const long long total = static_cast<long long>(aligned.size()) + 1;
+  for (size_t l = 0; l <= aligned.size(); ++l) {
     throwIfCancelled(cancel);
-    EvalResult e = evaluate(models[l], *test, 1000, {}, cancel);
-    onPoint("progressive", {double(l + 1), e.accuracy, e.loss});
-    if (progress) progress({"progressive alignment", static_cast<long long>(l + 1), static_cast<long long>(models.size()), ""});
+    const Model merged = vanillaAverage(l == 0 ? a : aligned[l - 1], b, t);
+    EvalResult e = evaluate(merged, *test, 1000, {}, cancel);
+    onPoint("progressive", {double(l), e.accuracy, e.loss});
+    if (progress) progress({"progressive alignment", static_cast<long long>(l + 1), total, ""});
   }
 }
 

@@ -227,7 +227,10 @@ using CurvePointFn = std::function<void(const std::string& series, const CurvePo
 void interpolationCurve(const FusionRequest& request, int points, const CurvePointFn& onPoint,
                         const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
-/// (b) Accuracy of A after aligning layers 1..l (x = l), series "progressive".
+/// (b) Which layers' alignment matters: accuracy of (1 - t) A_l + t B, where A_l is A with
+/// layers 1..l aligned to B (the fusion's maps) and layers l+1..L as they are, so that x = l = 0
+/// is vanilla averaging and x = L is OT fusion (for the output layer kept in place). Series
+/// "progressive", points x = 0..L. Equal widths only (Error otherwise).
 void progressiveCurve(const FusionRequest& request, const CurvePointFn& onPoint,
                       const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
