@@ -44,7 +44,7 @@ QColor seriesColor(const QString& series) {
 QString seriesName(const QString& curve, const QString& series) {
   if (series == "vanilla") return QObject::tr("vanilla (A as is)");
   if (series == "aligned") return QObject::tr("OT-aligned A");
-  if (series == "progressive") return QObject::tr("layers 1..l aligned, the rest averaged as is");
+  if (series == "progressive") return QObject::tr("l = 0: vanilla average, l = L: OT fusion");
   if (series == "sinkhorn") return QObject::tr("Sinkhorn fusion");
   if (series == "sinkhorn_limit") return QObject::tr("iteration limit reached (approximate plans)");
   if (curve == "growth" && series == "fused") return QObject::tr("OT fusion of the n models");
@@ -120,7 +120,7 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   interpAcc_ = makePlot(tr("(a) Path (1 − t)·A + t·B: accuracy"), tr("t"),
                         tr("test accuracy (%)"));
   interpLoss_ = makePlot(tr("(a) Interpolation path: loss"), tr("t"), tr("test loss"));
-  progressive_ = makePlot(tr("(b) Align layers 1..l, average the rest: 0 = vanilla, L = OT fusion"),
+  progressive_ = makePlot(tr("(b) Align layers 1..l, average the rest"),
                           tr("layers aligned (l)"), tr("test accuracy of the average (%)"));
   epsilon_ = makePlot(tr("(c) Fused accuracy against Sinkhorn ε"), tr("ε (log scale)"),
                       tr("test accuracy (%)"));
