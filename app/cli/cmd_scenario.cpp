@@ -20,8 +20,7 @@ const Scenario kScenarios[] = {
     {"skill-transfer", cmdScenarioSkillTransfer,
      "the paper's Section 5.1: parents on a personalised split, fused at several t"},
     {"table-one", cmdScenarioTableOne,
-     "the paper's Table 1 (A, B, ensemble, vanilla, OT fusion) as mean ± std over K pairs of "
-     "parents trained from different seeds"},
+     "the paper's Table 1 as mean ± std over K pairs of parents (different seeds)"},
     {"compression", cmdScenarioCompression,
      "reviewers' question: OT fusion into a narrower model vs pruning vs training from scratch"},
 };
