@@ -1,13 +1,14 @@
 // Methods side by side: see engine/compare.h.
 #include "otfuse/engine/compare.h"
 
+#include "engine/engine_internal.h"
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <mutex>
 
 #include "otfuse/data/dataset.h"
 #include "otfuse/error.h"
@@ -21,21 +22,6 @@ namespace {
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Datasets once per process (as engine.cpp does for its own calls).
-std::shared_ptr<const Dataset> dataset(const std::string& name, Split split,
-                                       const std::string& dataDir, const CancelFlag* cancel) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const Dataset>> cache;
-  const std::string key = name + (split == Split::Train ? "|train|" : "|test|") + resolveDataDir(dataDir);
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-  }
-  auto data = std::make_shared<const Dataset>(loadDataset(name, split, dataDir, cancel));
-  std::lock_guard<std::mutex> lock(mutex);
-  return cache.emplace(key, data).first->second;
 }
 
 const std::vector<std::pair<std::string, std::string>>& methodTable() {
@@ -114,8 +100,8 @@ CompareOutcome runCompare(const CompareRequest& r, const CurvePointFn& onPoint,
   const Model& a = *r.a->model;
   const Model& b = *r.b->model;
   const std::string datasetName = r.dataset.empty() ? r.b->dataset.name : r.dataset;
-  auto test = dataset(datasetName, Split::Test, r.dataDir, cancel);
-  auto train = dataset(datasetName, Split::Train, r.dataDir, cancel);
+  auto test = cachedDataset(datasetName, Split::Test, r.dataDir, cancel);
+  auto train = cachedDataset(datasetName, Split::Train, r.dataDir, cancel);
 
   CompareOutcome out;
   out.t = r.t;

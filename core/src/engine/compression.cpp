@@ -2,6 +2,8 @@
 // structured magnitude pruning vs a narrow model from scratch, before/after fine-tuning.
 #include "otfuse/engine/compression.h"
 
+#include "engine/engine_internal.h"
+
 #include <ATen/ATen.h>
 
 #include <chrono>
@@ -24,44 +26,6 @@ std::string widthText(double w) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", w);
   return buf;
-}
-
-std::string shapeText(const at::Tensor& t) {
-  std::ostringstream os;
-  os << '[';
-  for (int64_t i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.size(i);
-  os << ']';
-  return os.str();
-}
-
-// A handle for a model computed here (as engine.cpp's makeHandle does for loaded ones).
-ModelPtr handleOf(Model model, const std::string& format, std::map<std::string, std::string> metadata) {
-  auto h = std::make_shared<ModelHandle>();
-  const Architecture& a = model.architecture();
-  h->format = format;
-  h->architecture = a.name;
-  h->inputKind = a.inputKind();
-  h->inChannels = a.inChannels;
-  h->inHeight = a.inHeight;
-  h->inWidth = a.inWidth;
-  h->numClasses = a.numClasses;
-  h->metadata = std::move(metadata);
-  h->dataset = defaultDataset(h->metadata, a.inChannels, a.inHeight, a.inWidth);
-  for (const auto& l : a.layers) {
-    ModelHandle::Layer row;
-    row.name = l.name;
-    row.kind = l.kind == LayerKind::Linear ? "Linear" : "Conv2d";
-    const at::Tensor& w = model.state().at(l.weight);
-    row.shape = shapeText(w);
-    row.bias = !l.bias.empty();
-    row.batchNorm = !l.perNeuron.empty();
-    row.parameters = w.numel() + (row.bias ? l.outFeatures : 0) + (row.batchNorm ? 2 * l.outFeatures : 0);
-    row.outFeatures = l.outFeatures;
-    h->layers.push_back(row);
-  }
-  h->parameters = model.parameterCount();
-  h->model = std::make_shared<const Model>(std::move(model));
-  return h;
 }
 
 const Model& modelOf(const ModelPtr& m, const char* which) {
@@ -109,7 +73,7 @@ ModelPtr pruneModelTo(const ModelPtr& model, double fraction) {
                                                  {"kept_width", widthText(fraction)}};
   if (!model->path.empty()) metadata["pruned_from"] = model->path;
   if (!model->dataset.name.empty()) metadata["dataset"] = model->dataset.name;
-  return handleOf(std::move(r.model), "pruned", std::move(metadata));
+  return makeHandle(std::move(r.model), "", "pruned", std::move(metadata));
 }
 
 CompressionResult runCompression(const CompressionRequest& r, const CompressionPointFn& onPoint,
@@ -151,8 +115,10 @@ CompressionResult runCompression(const CompressionRequest& r, const CompressionP
   result.dataset = r.dataset.empty()
                        ? commonDataset({{nameOf(r.b, "B"), r.b->dataset}, {nameOf(r.a, "A"), r.a->dataset}}).name
                        : r.dataset;
-  const Dataset train = loadDataset(result.dataset, Split::Train, r.dataDir, cancel);
-  const Dataset test = loadDataset(result.dataset, Split::Test, r.dataDir, cancel);
+  const auto trainData = cachedDataset(result.dataset, Split::Train, r.dataDir, cancel);
+  const auto testData = cachedDataset(result.dataset, Split::Test, r.dataDir, cancel);
+  const Dataset& train = *trainData;
+  const Dataset& test = *testData;
   result.accuracyA = evaluate(a, test, 1000, withStage(progress, "evaluate A"), cancel).accuracy;
   result.accuracyB = evaluate(b, test, 1000, withStage(progress, "evaluate B"), cancel).accuracy;
   const at::Tensor samples = r.options.mode == AlignMode::Activations

@@ -5,9 +5,9 @@
 #include <limits>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <optional>
 
+#include "engine/engine_internal.h"
 #include "otfuse/engine/finetune.h"
 #include "otfuse/engine/finetune_models.h"
 #include "otfuse/engine/table_one.h"
@@ -15,29 +15,6 @@
 
 namespace otfuse {
 namespace {
-
-// Datasets loaded once per process (as engine.cpp does for its own calls); a cancelled load
-// caches nothing.
-std::shared_ptr<const Dataset> finetuneDataset(const std::string& name, Split split,
-                                               const std::string& dataDir,
-                                               const CancelFlag* cancel) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const Dataset>> cache;
-  const std::string key =
-      name + (split == Split::Train ? "|train|" : "|test|") + resolveDataDir(dataDir);
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-  }
-  auto data = std::make_shared<const Dataset>(loadDataset(name, split, dataDir, cancel));
-  std::lock_guard<std::mutex> lock(mutex);
-  return cache.emplace(key, data).first->second;
-}
-
-const Model& modelOf(const ModelPtr& m) {
-  if (!m || !m->model) throw Error("no model given");
-  return *m->model;
-}
 
 // A new handle for `model`, with everything else (architecture, layers, shapes) taken from
 // `like`: fine-tuning never changes the shapes.
@@ -153,8 +130,8 @@ FinetuneResult finetuneModel(const ModelPtr& model, const FinetuneRequest& reque
   if (options.epochs < 1) throw Error("the number of fine-tuning epochs must be at least 1");
   scheduledLearningRate(options, 0);
   const std::string dataset = datasetOf(request, *model);
-  auto train = finetuneDataset(dataset, Split::Train, request.dataDir, cancel);
-  auto fullTest = finetuneDataset(dataset, Split::Test, request.dataDir, cancel);
+  auto train = cachedDataset(dataset, Split::Train, request.dataDir, cancel);
+  auto fullTest = cachedDataset(dataset, Split::Test, request.dataDir, cancel);
   const Dataset test = firstImages(*fullTest, request.testLimit);
 
   Model m = input.clone();  // the input handle is immutable and stays as it is
@@ -189,8 +166,8 @@ FinetuneComparison compareFinetuning(const FusionRequest& fusion, const FusionOu
   scheduledLearningRate(options, 0);
   const std::string dataset = request.dataset.empty() ? fusion.dataset : request.dataset;
   if (dataset.empty()) throw Error("no dataset given for fine-tuning");
-  auto train = finetuneDataset(dataset, Split::Train, request.dataDir.empty() ? fusion.dataDir : request.dataDir, cancel);
-  auto fullTest = finetuneDataset(dataset, Split::Test, request.dataDir.empty() ? fusion.dataDir : request.dataDir, cancel);
+  auto train = cachedDataset(dataset, Split::Train, request.dataDir.empty() ? fusion.dataDir : request.dataDir, cancel);
+  auto fullTest = cachedDataset(dataset, Split::Test, request.dataDir.empty() ? fusion.dataDir : request.dataDir, cancel);
   const Dataset test = firstImages(*fullTest, request.testLimit);
 
   FinetuneComparison out;
