@@ -273,7 +273,7 @@ void PerClassView::drawBars() {
       }
     }
   }
-  bars_->replot();
+  bars_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void PerClassView::drawConfusion() {
@@ -293,7 +293,7 @@ void PerClassView::drawConfusion() {
   heat_->xAxis->setRange(-0.5, std::max(1, n) - 0.5);
   heat_->yAxis->setRange(-0.5, std::max(1, n) - 0.5);
   if (n == 0 || s->confusion.cols() != n) {
-    heat_->replot();
+    heat_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
   auto* map = new QCPColorMap(heat_->xAxis, heat_->yAxis);
@@ -338,7 +338,7 @@ void PerClassView::drawConfusion() {
     frame->setPen(QPen(QColor(214, 140, 0), 2));
     frame->setBrush(Qt::NoBrush);
   }
-  heat_->replot();
+  heat_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 }  // namespace otfuse::ui

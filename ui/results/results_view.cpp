@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QTableWidget>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -117,11 +118,18 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   table_->setMinimumWidth(420);
   table_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  top->addWidget(table_, 3);
-  info_ = new QLabel(tr("Run a fusion (Ctrl+R) to fill this table."));
-  info_->setWordWrap(true);
-  info_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-  info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  top->addWidget(table_, 3, Qt::AlignTop);
+  // A read-only text view rather than a word-wrapped QLabel: with the explanation's paragraph,
+  // a QLabel's height-for-width layout cost the UI thread about 10 ms per fusion result
+  // (test_studio's responsiveness check); this lays the text out once per width and scrolls.
+  info_ = new QTextBrowser;
+  info_->setFrameShape(QFrame::NoFrame);
+  info_->setOpenLinks(false);
+  info_->viewport()->setAutoFillBackground(false);
+  info_->setStyleSheet("QTextBrowser { background: transparent; }");
+  info_->setHtml(tr("Run a fusion (Ctrl+R) to fill this table."));
+  // Room for the settings and the explanation at the usual window width (scrolls if narrower).
+  info_->setMinimumHeight(info_->fontMetrics().lineSpacing() * 21);
   top->addWidget(info_, 2);
   layout->addLayout(top);
   exportNote_ = new QLabel;
@@ -292,7 +300,7 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
     weighting += tr(" · residual streams: %1").arg(QString::fromStdString(toString(o.streamMap)));
   QString solver =
       o.solver == Solver::Exact ? tr("exact OT") : tr("Sinkhorn, ε = %1").arg(o.epsilon);
-  info_->setText(
+  infoHtml_ = (
       tr("<b>%1</b> on <b>%2</b><br>Mode: %3 · %4 · %5 cost, normalization %6 · %7%8<br>"
          "Fusion took %9 s; evaluating the fused model %10 s.")
           .arg(QString::fromStdString(s.architecture),
@@ -313,12 +321,13 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
         const QString e = explanation(s);
         return e.isEmpty() ? QString() : "<hr>" + e;
       }());
+  info_->setHtml(infoHtml_);
   fillChart(accuracyChart_, s.accuracy, true);
   fillChart(lossChart_, s.loss, false);
 }
 
 QString ResultsView::infoText() const {
-  return info_->text();
+  return infoHtml_;
 }
 
 QString ResultsView::explanation(const FusionSummary& s) {

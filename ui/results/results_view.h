@@ -19,6 +19,7 @@ class QCPTextElement;
 class QCustomPlot;
 class QLabel;
 class QTableWidget;
+class QTextBrowser;
 
 namespace otfuse::ui {
 
@@ -71,7 +72,8 @@ class ResultsView : public QWidget {
 
   QTableWidget* table_;
   QLabel* storedNote_;
-  QLabel* info_;
+  QTextBrowser* info_;
+  QString infoHtml_;  // what info_ shows (infoText)
   QCPTextElement* accuracyTitle_ = nullptr;
   QCPTextElement* lossTitle_ = nullptr;
   bool stored_ = false;
