@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "otfuse/error.h"
+#include "otfuse/text.h"
 
 namespace otfuse {
 
@@ -71,11 +72,7 @@ Dataset subsetOf(const Dataset& data, const std::vector<int64_t>& indices,
 
 std::map<std::string, std::string> personalSplitMetadata(const PersonalSplitOptions& o, char part,
                                                          int64_t trainSize) {
-  char fraction[40];
-  for (int digits = 1; digits <= 17; ++digits) {  // shortest text that reads back exactly
-    std::snprintf(fraction, sizeof fraction, "%.*g", digits, o.fraction);
-    if (std::strtod(fraction, nullptr) == o.fraction) break;
-  }
+  const std::string fraction = shortestNumber(o.fraction);
   return {{"split", "personal"},
           {"split_part", std::string(1, part)},
           {"special_class", std::to_string(o.specialClass)},

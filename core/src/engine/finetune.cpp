@@ -12,6 +12,7 @@
 #include "otfuse/engine/finetune_models.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
+#include "otfuse/text.h"
 
 namespace otfuse {
 namespace {
@@ -24,15 +25,6 @@ std::shared_ptr<ModelHandle> handleLike(const ModelHandle& like, Model model, co
   h->format = format;
   h->model = std::make_shared<const Model>(std::move(model));
   return h;
-}
-
-std::string fullNumber(double v) {
-  char buf[40];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
 }
 
 std::string datasetOf(const FinetuneRequest& r, const ModelHandle& m) {
@@ -145,10 +137,10 @@ FinetuneResult finetuneModel(const ModelPtr& model, const FinetuneRequest& reque
                                : model->format;
   md["finetuned_from"] = from;
   md["epoch"] = std::to_string(options.epochs);
-  md["test_accuracy"] = fullNumber(result.points.back().accuracy);
-  md["test_loss"] = fullNumber(result.points.back().loss);
+  md["test_accuracy"] = shortestNumber(result.points.back().accuracy);
+  md["test_loss"] = shortestNumber(result.points.back().loss);
   md["dataset"] = dataset;
-  md["finetune_lr"] = fullNumber(options.learningRate);
+  md["finetune_lr"] = shortestNumber(options.learningRate);
   md["finetune_seed"] = std::to_string(options.seed);
   h->dataset = defaultDataset(md, h->inChannels, h->inHeight, h->inWidth);
   result.model = h;

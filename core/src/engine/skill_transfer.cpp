@@ -18,41 +18,16 @@
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
+#include "otfuse/text.h"
 
 namespace otfuse {
 namespace {
-
-std::string shortest(double v) {  // the shortest text that reads back as exactly v
-  char buf[40];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
 
 std::string json(double v) {
   if (!std::isfinite(v)) return "null";
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
 }
 
 // A file-name-safe version of a spec ("mlp:32" -> "mlp-32", "folder:/x/y" -> "folder--x-y").
@@ -85,14 +60,14 @@ struct RowSamples {
 void checkRequest(const SkillTransferRequest& r) {
   if (!(r.fraction >= 0.0 && r.fraction <= 1.0))
     throw Error("the fraction of the other classes given to A must be in [0, 1], got " +
-                shortest(r.fraction));
+                shortestNumber(r.fraction));
   if (r.specialClass < 0) throw Error("the special class must be 0 or more");
   if (r.epochs < 1) throw Error("the number of epochs must be at least 1");
   if (r.seeds < 1) throw Error("the number of seeds must be at least 1");
   if (r.limit < 0) throw Error("the limit must be non-negative");
   if (r.ts.empty()) throw Error("give at least one weight t of B");
   for (double t : r.ts)
-    if (!(t >= 0.0 && t <= 1.0)) throw Error("every t must be in [0, 1], got " + shortest(t));
+    if (!(t >= 0.0 && t <= 1.0)) throw Error("every t must be in [0, 1], got " + shortestNumber(t));
 }
 
 }  // namespace
@@ -188,8 +163,8 @@ SkillTransferResult runSkillTransfer(const SkillTransferRequest& r, const Progre
       if (!r.cacheDir.empty()) {
         std::ostringstream name;
         name << "skill_" << fileSafe(arch.name) << "_" << fileSafe(r.dataset) << "_c"
-             << r.specialClass << "_p" << shortest(r.fraction) << "_e" << r.epochs << "_lr"
-             << shortest(r.learningRate) << "_m" << shortest(r.momentum) << "_b" << r.batchSize
+             << r.specialClass << "_p" << shortestNumber(r.fraction) << "_e" << r.epochs << "_lr"
+             << shortestNumber(r.learningRate) << "_m" << shortestNumber(r.momentum) << "_b" << r.batchSize
              << "_n" << n << "_split" << s << "_seed" << trainSeed << "_" << part << ".pt";
         file = (std::filesystem::path(r.cacheDir) / name.str()).string();
       }
@@ -218,8 +193,8 @@ SkillTransferResult runSkillTransfer(const SkillTransferRequest& r, const Progre
         md["dataset"] = r.dataset;
         md["epoch"] = std::to_string(r.epochs);
         md["seed"] = std::to_string(trainSeed);
-        md["lr"] = shortest(r.learningRate);
-        md["momentum"] = shortest(r.momentum);
+        md["lr"] = shortestNumber(r.learningRate);
+        md["momentum"] = shortestNumber(r.momentum);
         md["limit"] = std::to_string(n);
         saveCheckpoint(file, m.state(), md);
       }
@@ -245,7 +220,7 @@ SkillTransferResult runSkillTransfer(const SkillTransferRequest& r, const Progre
     at::Tensor inputs;
     if (r.options.mode == AlignMode::Activations) inputs = sampleInputs(train, r.samples, s);
     for (double t : r.ts) {
-      const std::string ts = shortest(t);
+      const std::string ts = shortestNumber(t);
       if (vanilla)
         record(row("vanilla", "vanilla average, t = " + ts, t),
                evaluate(vanillaAverage(a, b, t), *test, 1000,
@@ -292,19 +267,19 @@ std::string skillTransferJson(const SkillTransferResult& res) {
     return v + "]}";
   };
   o << "{\n  \"scenario\": \"skill-transfer\",\n";
-  o << "  \"settings\": {\"arch\": " << quoted(r.arch) << ", \"dataset\": " << quoted(r.dataset)
+  o << "  \"settings\": {\"arch\": " << jsonQuoted(r.arch) << ", \"dataset\": " << jsonQuoted(r.dataset)
     << ", \"special_class\": " << r.specialClass << ", \"fraction\": " << json(r.fraction)
     << ", \"epochs\": " << r.epochs << ", \"batch_size\": " << r.batchSize
     << ", \"lr\": " << json(r.learningRate) << ", \"momentum\": " << json(r.momentum)
-    << ", \"limit\": " << r.limit << ", \"mode\": " << quoted(toString(r.options.mode))
-    << ", \"solver\": " << quoted(toString(r.options.solver))
+    << ", \"limit\": " << r.limit << ", \"mode\": " << jsonQuoted(toString(r.options.mode))
+    << ", \"solver\": " << jsonQuoted(toString(r.options.solver))
     << ", \"samples\": " << r.samples << ", \"t\": [";
   for (size_t i = 0; i < r.ts.size(); ++i) o << (i ? ", " : "") << json(r.ts[i]);
-  o << "], \"ensemble\": " << quoted(r.probabilityEnsemble ? "prob" : "logsoftmax") << "},\n";
+  o << "], \"ensemble\": " << jsonQuoted(r.probabilityEnsemble ? "prob" : "logsoftmax") << "},\n";
   o << "  \"seeds\": [";
   for (size_t i = 0; i < res.seeds.size(); ++i) o << (i ? ", " : "") << res.seeds[i];
   o << "],\n  \"classes\": [";
-  for (size_t i = 0; i < res.classes.size(); ++i) o << (i ? ", " : "") << quoted(res.classes[i]);
+  for (size_t i = 0; i < res.classes.size(); ++i) o << (i ? ", " : "") << jsonQuoted(res.classes[i]);
   o << "],\n  \"train_images\": " << res.trainImages << ", \"train_size\": {\"A\": "
     << res.trainSizeA << ", \"B\": " << res.trainSizeB << "}, \"test_images\": " << res.testImages
     << ", \"special_test_images\": " << res.specialTestImages << ",\n";
@@ -313,14 +288,14 @@ std::string skillTransferJson(const SkillTransferResult& res) {
   for (size_t i = 0; i < res.parentFiles.size(); ++i) {
     o << (i ? ", [" : "[");
     for (size_t j = 0; j < res.parentFiles[i].size(); ++j)
-      o << (j ? ", " : "") << quoted(res.parentFiles[i][j]);
+      o << (j ? ", " : "") << jsonQuoted(res.parentFiles[i][j]);
     o << "]";
   }
   o << "]},\n  \"rows\": [";
   for (size_t i = 0; i < res.rows.size(); ++i) {
     const SkillTransferRow& x = res.rows[i];
-    o << (i ? ",\n    " : "\n    ") << "{\"key\": " << quoted(x.key) << ", \"label\": "
-      << quoted(x.label) << ", \"t\": " << (x.t < 0 ? std::string("null") : json(x.t))
+    o << (i ? ",\n    " : "\n    ") << "{\"key\": " << jsonQuoted(x.key) << ", \"label\": "
+      << jsonQuoted(x.label) << ", \"t\": " << (x.t < 0 ? std::string("null") : json(x.t))
       << ",\n     \"overall\": " << stat(x.overall) << ",\n     \"special\": " << stat(x.special)
       << ",\n     \"others\": " << stat(x.others) << ",\n     \"per_class\": {\"mean\": [";
     for (size_t c = 0; c < x.perClass.size(); ++c) o << (c ? ", " : "") << json(x.perClass[c].mean);

@@ -19,6 +19,7 @@
 #include "otfuse/error.h"
 #include "otfuse/fusion/options.h"
 #include "otfuse/fusion/report.h"
+#include "otfuse/text.h"
 
 namespace otfuse {
 namespace fs = std::filesystem;
@@ -38,28 +39,7 @@ std::string fullNum(double v) {  // JSON/CSV: the shortest text that reads back 
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
   }
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
-std::string jsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
+  return shortestNumber(v);
 }
 
 std::string safeName(const std::string& s) {
@@ -718,17 +698,17 @@ std::string collectTableJson(const CollectResult& r) {
   for (size_t i = 0; i < r.configs.size(); ++i) {
     const ConfigStats& c = r.configs[i];
     s += i ? ",\n  {" : "\n  {";
-    s += "\"title\": " + jsonQuote(c.title) + ", \"params\": {";
+    s += "\"title\": " + jsonQuoted(c.title) + ", \"params\": {";
     size_t k = 0;
     for (const auto& [name, value] : c.params)
-      s += (k++ ? ", " : "") + jsonQuote(name) + ": " + jsonQuote(value);
+      s += (k++ ? ", " : "") + jsonQuoted(name) + ": " + jsonQuoted(value);
     s += "}, \"runs\": " + std::to_string(c.files.size()) + ", \"seeds\": [";
     for (size_t j = 0; j < c.seeds.size(); ++j) s += (j ? ", " : "") + std::to_string(c.seeds[j]);
     s += "], \"rows\": [";
     for (size_t j = 0; j < c.rows.size(); ++j) {
       const RowStats& row = c.rows[j];
-      s += (j ? ",\n    " : "\n    ") + std::string("{\"key\": ") + jsonQuote(row.key) +
-           ", \"label\": " + jsonQuote(row.label) + ", \"n\": " + std::to_string(row.n) +
+      s += (j ? ",\n    " : "\n    ") + std::string("{\"key\": ") + jsonQuoted(row.key) +
+           ", \"label\": " + jsonQuoted(row.label) + ", \"n\": " + std::to_string(row.n) +
            ", \"accuracy_mean\": " + fullNum(row.accuracyMean) +
            ", \"accuracy_std\": " + opt(row.accuracyStd) +
            ", \"loss_mean\": " + fullNum(row.lossMean) + ", \"loss_std\": " + opt(row.lossStd) + "}";

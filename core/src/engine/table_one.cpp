@@ -9,6 +9,7 @@
 #include "otfuse/error.h"
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
+#include "otfuse/text.h"
 
 namespace otfuse {
 
@@ -94,14 +95,7 @@ TableOneModels evaluateTableOneMany(const std::vector<Model>& models, int anchor
 
 std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& s,
                                                       const std::string& which, int bnBatches) {
-  auto full = [](double v) {  // the shortest text that reads back as exactly v
-    char buf[40];
-    for (int digits = 1; digits <= 17; ++digits) {
-      std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-      if (std::strtod(buf, nullptr) == v) break;
-    }
-    return std::string(buf);
-  };
+  const auto full = shortestNumber;
   std::map<std::string, std::string> md;
   md["fusion_model"] = which;
   const bool seq = which == "sequential" || which == "sequential_bn";
