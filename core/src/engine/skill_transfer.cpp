@@ -18,6 +18,7 @@
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
+#include "otfuse/engine/finetune.h"
 #include "otfuse/text.h"
 
 namespace otfuse {
@@ -75,15 +76,9 @@ void checkRequest(const SkillTransferRequest& r) {
 SeedStat seedStat(const std::vector<double>& values) {
   SeedStat s;
   s.values = values;
-  if (values.empty()) return s;
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / double(values.size());
-  if (values.size() > 1) {
-    double sq = 0;
-    for (double v : values) sq += (v - s.mean) * (v - s.mean);
-    s.std = std::sqrt(sq / double(values.size() - 1));
-  }
+  const MeanStd m = meanStd(values);  // sample std (n - 1), 0 for fewer than two values
+  s.mean = m.mean;
+  s.std = m.std;
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "otfuse/error.h"
 #include "otfuse/fusion/options.h"
 #include "otfuse/fusion/report.h"
+#include "otfuse/engine/finetune.h"
 #include "otfuse/text.h"
 
 namespace otfuse {
@@ -637,17 +639,14 @@ CollectResult collectResults(const std::string& dir, const CollectOptions& optio
           loss.push_back(r.loss.at(k));
         }
       s.n = acc.size();
-      auto meanStd = [](const std::vector<double>& v, double& mean, std::optional<double>& sd) {
-        double sum = 0;
-        for (double x : v) sum += x;
-        mean = sum / double(v.size());
-        if (v.size() < 2) return;
-        double sq = 0;
-        for (double x : v) sq += (x - mean) * (x - mean);
-        sd = std::sqrt(sq / double(v.size() - 1));
+      // Mean and sample std (n - 1); no std from a single run.
+      auto summarize = [](const std::vector<double>& v, double& mean, std::optional<double>& sd) {
+        const MeanStd m = meanStd(v);
+        mean = v.empty() ? std::numeric_limits<double>::quiet_NaN() : m.mean;
+        if (m.count >= 2) sd = m.std;
       };
-      meanStd(acc, s.accuracyMean, s.accuracyStd);
-      meanStd(loss, s.lossMean, s.lossStd);
+      summarize(acc, s.accuracyMean, s.accuracyStd);
+      summarize(loss, s.lossMean, s.lossStd);
       c.rows.push_back(std::move(s));
     }
     out.configs.push_back(std::move(c));
