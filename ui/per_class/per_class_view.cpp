@@ -1,4 +1,5 @@
 #include "per_class/per_class_view.h"
+#include "results/results_view.h"
 
 #include <qcustomplot.h>
 #include <QComboBox>
@@ -14,18 +15,6 @@
 namespace otfuse::ui {
 
 namespace {
-
-// The results table's colours (results_view.cpp), so a model keeps its colour between tabs.
-QColor keyColor(const QString& key, bool anchor) {
-  if (key == "fused") return QColor(33, 113, 181);
-  if (key == "fused_bn") return QColor(107, 174, 214);
-  if (key == "sequential") return QColor(49, 163, 84);
-  if (key == "sequential_bn") return QColor(161, 217, 155);
-  if (key == "vanilla") return QColor(230, 85, 13);
-  if (key == "vanilla_bn") return QColor(253, 174, 107);
-  if (key == "ensemble") return QColor(117, 107, 177);
-  return anchor ? QColor(110, 110, 110) : QColor(180, 180, 180);
-}
 
 QString summaryLabel(const QString& key, int parents, int anchor) {
   if (key.startsWith("model_")) {
@@ -147,10 +136,7 @@ void PerClassView::setSummary(const FusionSummary& s, int anchorIn) {
       parents = std::max(parents, QString::fromStdString(key).mid(6).toInt() + 1);
   parents = std::max(parents, 2);
   const int anchor = anchorIn >= 0 && anchorIn < parents ? anchorIn : (parents == 2 ? 1 : 0);
-  QStringList order;
-  for (int i = 0; i < parents; ++i) order << QString("model_%1").arg(i);
-  order << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "sequential"
-        << "sequential_bn";
+  const QStringList order = ResultsView::keys(parents);
   QList<Series> list;
   int classes = 0;
   for (const QString& key : order) {
@@ -159,7 +145,7 @@ void PerClassView::setSummary(const FusionSummary& s, int anchorIn) {
     Series x;
     x.key = key;
     x.label = summaryLabel(key, parents, anchor);
-    x.color = keyColor(key, key == QString("model_%1").arg(anchor));
+    x.color = ResultsView::rowColor(key, key == QString("model_%1").arg(anchor));
     x.accuracy = it->second;
     if (auto c = s.confusion.find(key.toStdString()); c != s.confusion.end()) x.confusion = c->second;
     classes = std::max(classes, int(x.accuracy.size()));

@@ -62,17 +62,6 @@ QString shortLabel(const QString& key, int parents, int anchor) {
 bool optionalRow(const QString& key) {
   return key.endsWith(QLatin1String("_bn")) || key.startsWith(QLatin1String("sequential"));
 }
-QColor barColor(const QString& key, int anchor) {
-  if (key == "fused") return QColor(33, 113, 181);
-  if (key == "fused_bn") return QColor(107, 174, 214);
-  if (key == "sequential") return QColor(49, 163, 84);
-  if (key == "sequential_bn") return QColor(161, 217, 155);
-  if (key == "vanilla") return QColor(230, 85, 13);
-  if (key == "vanilla_bn") return QColor(253, 174, 107);
-  if (key == "ensemble") return QColor(117, 107, 177);
-  if (parentIndex(key) == anchor) return QColor(110, 110, 110);
-  return QColor(160, 160, 160);
-}
 int defaultAnchor(int parents) {
   return parents == 2 ? 1 : 0;
 }
@@ -86,6 +75,17 @@ int parentCount(const FusionSummary& s) {
   return std::max(2, n);
 }
 }  // namespace
+
+QColor ResultsView::rowColor(const QString& key, bool anchor) {
+  if (key == "fused") return QColor(33, 113, 181);
+  if (key == "fused_bn") return QColor(107, 174, 214);
+  if (key == "sequential") return QColor(49, 163, 84);
+  if (key == "sequential_bn") return QColor(161, 217, 155);
+  if (key == "vanilla") return QColor(230, 85, 13);
+  if (key == "vanilla_bn") return QColor(253, 174, 107);
+  if (key == "ensemble") return QColor(117, 107, 177);
+  return anchor ? QColor(110, 110, 110) : QColor(160, 160, 160);  // a parent
+}
 
 QStringList ResultsView::keys(int parents) {
   QStringList k;
@@ -403,7 +403,7 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     bars->setWidth(0.6);
     bars->setPen(Qt::NoPen);
-    bars->setBrush(barColor(key, anchor_));
+    bars->setBrush(rowColor(key, parentIndex(key) == anchor_));
     bars->addData(i + 1, it->second);
     maxValue = std::max(maxValue, it->second);
     auto* label = new QCPItemText(plot);

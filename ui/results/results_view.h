@@ -7,6 +7,7 @@
 // and the run's settings and timings. Results read from a session file are shown as stored:
 // the table's column headers, a note above it and the chart titles say so and give the date
 // they were measured, until a measured summary replaces them. UI thread only.
+#include <QColor>
 #include <QDateTime>
 #include <QWidget>
 
@@ -30,6 +31,9 @@ class ResultsView : public QWidget {
   /// they show: model_0 .. model_{parents-1}, ensemble, vanilla, fused, vanilla_bn, fused_bn,
   /// sequential, sequential_bn; the last four are shown only when the summary has them.
   static QStringList keys(int parents = 2);
+  /// The colour of a row's bars, shared by every view that shows these rows (per class, skill
+  /// transfer), so a model keeps its colour between tabs. `anchor`: the row is the anchor parent.
+  static QColor rowColor(const QString& key, bool anchor);
   /// The rows of the summary shown now.
   QStringList rowKeys() const { return rowKeys_; }
 

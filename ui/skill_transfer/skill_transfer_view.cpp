@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "per_class/per_class_view.h"
+#include "results/results_view.h"
 
 namespace otfuse::ui {
 
@@ -23,12 +24,9 @@ QString cell(const SeedStat& s, bool withStd) {
                  : QString::number(s.mean, 'f', 2);
 }
 
+// The results' colours; B is the anchor, A the other parent.
 QColor rowColor(const std::string& key) {
-  if (key == "fused") return QColor(33, 113, 181);
-  if (key == "vanilla") return QColor(230, 85, 13);
-  if (key == "ensemble") return QColor(117, 107, 177);
-  if (key == "B") return QColor(110, 110, 110);
-  return QColor(180, 180, 180);  // A
+  return ResultsView::rowColor(QString::fromStdString(key), key == "B");
 }
 
 }  // namespace
