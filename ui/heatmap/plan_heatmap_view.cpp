@@ -279,14 +279,12 @@ void PlanHeatmapView::requestPreview() {
                           .arg(quintptr(outcome_.get()))
                           .arg(currentModel())
                           .arg(QString::fromStdString(l.name));
-  if (!problem_ || problem_->key != key) {
+  if (problemKey_ != key) {
+    // A new layer: its slider scale now, its problem (a copy of cost and marginals for the
+    // solver's thread) only when a re-solve is asked for.
     previewAnswer_.reset();
-    auto p = std::make_shared<PlanPreviewSolver::Problem>();
-    p->key = key;
-    p->cost = l.cost;
-    p->mu = l.mu;
-    p->nu = l.nu;
-    problem_ = p;
+    problemKey_ = key;
+    problem_.reset();
     const double mean = l.cost.size() ? l.cost.mean() : 1.0;
     const double eps = previewEpsilon();
     meanCost_ = mean > 0 && std::isfinite(mean) ? mean : 1.0;
@@ -316,11 +314,19 @@ void PlanHeatmapView::requestPreview() {
                            .arg(src == PlanSource::Exact ? 0.0 : previewEpsilon(), 0, 'g', 17);
   if (what == requested_) return;  // already asked (a redraw for another reason)
   requested_ = what;
+  if (!problem_) {
+    auto p = std::make_shared<PlanPreviewSolver::Problem>();
+    p->key = key;
+    p->cost = l.cost;
+    p->mu = l.mu;
+    p->nu = l.nu;
+    problem_ = p;
+  }
   preview_->request(problem_, previewEpsilon(), src == PlanSource::Exact);
 }
 
 void PlanHeatmapView::onPreview(const PlanPreviewSolver::Answer& answer) {
-  if (answer.request != preview_->latestRequest() || !problem_ || answer.key != problem_->key ||
+  if (answer.request != preview_->latestRequest() || answer.key != problemKey_ ||
       planSource() == PlanSource::Fused)
     return;
   previewAnswer_ = answer;

@@ -124,7 +124,8 @@ class PlanHeatmapView : public QWidget {
   QLabel* epsLabel_;
   QComboBox* matrixKind_;
   PlanPreviewSolver* preview_;
-  std::shared_ptr<PlanPreviewSolver::Problem> problem_;  // the current layer's problem
+  QString problemKey_;  // the layer shown (outcome, model, layer name)
+  std::shared_ptr<PlanPreviewSolver::Problem> problem_;  // its problem, once a re-solve is asked
   std::optional<PlanPreviewSolver::Answer> previewAnswer_;
   QString requested_;     // what the last request asked for (key, source, eps)
   double meanCost_ = 1;  // mean cost of the current layer: the slider's unit
