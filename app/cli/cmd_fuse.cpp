@@ -72,12 +72,18 @@ options:
   --ensemble R         logsoftmax (default, the paper's) | prob
   --bn-batches N       BatchNorm models: also report OT fusion and vanilla averaging with the
                        running statistics re-estimated on N training batches (default 20, 0 off)
+  --repair MODE        networks without BatchNorm: also report OT fusion and vanilla averaging
+                       after REPAIR (Jordan et al. 2023): every hidden channel's pre-activation
+                       mean and std reset to the parents' weighted ones; exact (measured on the
+                       merged network) | closed (closed form; two models only) | none (default)
+  --repair-batches N   training batches of 128 images REPAIR measures (default 10)
   --out FILE           write the fused model: a zip checkpoint {"model_state_dict", ...} that
                        torch.load reads, with metadata saying which model it is (fusion_model,
                        fusion_model_description), its test_accuracy/test_loss row, dataset,
                        anchor and weights
   --out-model M        what --out writes: fused_bn (BatchNorm statistics re-estimated, the row
-                       "OT fusion + BN re-est."; default for BatchNorm models) | fused (as
+                       "OT fusion + BN re-est."; default for BatchNorm models) | fused_repair
+                       (the row "OT fusion + REPAIR"; default with --repair) | fused (as
                        averaged, the row "OT fusion"; default otherwise) | sequential |
                        sequential_bn (the sequential variant's rows; need --sequential)
   --report FILE        write every per-layer result (costs, plans, marginals, stats) as JSON;
@@ -120,6 +126,7 @@ examples:
   otfuse fuse --anchor c.pt --weights 1,1,2 --sequential a.pt b.pt c.pt
   otfuse fuse --finetune-epochs 5 --finetune-csv ft.csv a.pt b.pt
                                            OT fusion vs vanilla, both fine-tuned 5 epochs
+  otfuse fuse --repair exact a.pt b.pt    also the rows "vanilla + REPAIR", "OT fusion + REPAIR"
   otfuse fuse --mode activations --seeds 3 a.pt b.pt
                                            mean ± std of every row over 3 sampling seeds
 )";
@@ -221,7 +228,8 @@ int cmdFuse(Args& args) {
   std::set<std::string> known = {"dataset", "arch", "mode", "solver", "eps", "samples", "seed",
                      "samples-file", "metric", "normalize", "marginals", "t", "ensemble", "out",
                      "report", "plans-dir", "data-dir", "bn-batches", "out-model",
-                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map", "json-out"};
+                     "sinkhorn-max-iter", "sinkhorn-tol", "anchor", "weights", "stream-map", "json-out",
+                     "repair", "repair-batches"};
   for (const auto& name : fuseExtraOptionNames()) known.insert(name);
   args.requireKnown(known);
   const std::vector<std::string> paths = args.positional();
@@ -289,11 +297,31 @@ int cmdFuse(Args& args) {
       ruleName == "prob" ? EnsembleRule::ProbabilityMean : EnsembleRule::LogSoftmaxMean;
   const bool json = args.flag("json"), evaluateModels = !args.flag("no-eval");
   const std::string dataDir = args.get("data-dir");
+  RepairMode repair = RepairMode::None;
+  try {
+    repair = parseRepairMode(args.get("repair", "none"));
+  } catch (const Error& e) {
+    throw Error(std::string("--repair: ") + e.what());
+  }
+  const long long repairBatches = args.getInt("repair-batches", 10);
+  if (repairBatches < 1 || repairBatches > 1000000)
+    throw Error("--repair-batches must be between 1 and 1000000, got " + std::to_string(repairBatches));
+  if (args.has("repair-batches") && repair == RepairMode::None)
+    throw Error("--repair-batches sets how many batches REPAIR measures; give --repair exact or "
+                "--repair closed too");
+  if (repair != RepairMode::None && !evaluateModels)
+    throw Error("--repair adds table rows; it cannot be combined with --no-eval");
+  if (repair == RepairMode::ClosedForm && n > 2)
+    throw Error("--repair closed is defined for two models (it needs their covariance); use "
+                "--repair exact for " + std::to_string(n) + " models");
   const std::string outModel = args.get("out-model", "auto");
   if (outModel != "auto" && outModel != "fused" && outModel != "fused_bn" &&
-      outModel != "sequential" && outModel != "sequential_bn")
-    throw Error("--out-model expects fused_bn, fused or auto (with --sequential also "
-                "sequential or sequential_bn), got '" + outModel + "'");
+      outModel != "fused_repair" && outModel != "sequential" && outModel != "sequential_bn")
+    throw Error("--out-model expects fused_bn, fused_repair, fused or auto (with --sequential "
+                "also sequential or sequential_bn), got '" + outModel + "'");
+  if (outModel == "fused_repair" && repair == RepairMode::None)
+    throw Error("--out-model fused_repair writes the repaired fused model; give --repair exact "
+                "or --repair closed too");
   if (args.has("out-model") && !args.has("out"))
     throw Error("--out-model chooses what --out writes; give --out FILE too");
   if ((outModel == "fused_bn" || outModel == "sequential_bn") && bnBatches == 0)
@@ -341,8 +369,17 @@ int cmdFuse(Args& args) {
   if ((outModel == "fused_bn" || outModel == "sequential_bn") && !batchNorm)
     throw Error("--out-model " + outModel + ": " + anchorPath +
                 " has no BatchNorm layers; use " + (outModel == "fused_bn" ? "fused" : "sequential"));
-  const std::string outKey =
-      outModel == "auto" ? (batchNorm && bnBatches > 0 ? "fused_bn" : "fused") : outModel;
+  if (outModel == "fused_repair" && batchNorm)
+    throw Error("--out-model fused_repair: " + anchorPath +
+                " has BatchNorm layers; REPAIR is for networks without them (use fused_bn)");
+  if (repair != RepairMode::None && batchNorm)
+    std::fprintf(stderr, "note: %s has BatchNorm layers; --repair is ignored (its correction "
+                 "is the BatchNorm re-estimation, rows *_bn)\n", anchorPath.c_str());
+  const bool repairRows = repair != RepairMode::None && !batchNorm;
+  const std::string outKey = outModel != "auto"          ? outModel
+                             : batchNorm && bnBatches > 0 ? "fused_bn"
+                             : repairRows                 ? "fused_repair"
+                                                          : "fused";
 
   std::optional<Dataset> trainData;  // loaded once, when first needed
   auto trainSet = [&]() -> const Dataset& {
@@ -359,13 +396,17 @@ int cmdFuse(Args& args) {
   FusionSummary summary;
   Model fusedModel;
   std::vector<std::vector<LayerResult>> modelLayers;  // per model, onto the anchor
+  std::vector<Model> aligned;  // every parent aligned onto the anchor, for REPAIR
   if (pairPath) {
-    FusionResult fused = fuse(models[0], models[1], opt, inputs, progress, interruptFlag());
+    FusionResult fused = fuse(models[0], models[1], opt, inputs, progress, interruptFlag(), repairRows);
     fusedModel = std::move(fused.fused);
     modelLayers = {std::move(fused.layers), {}};
     summary.fusionSeconds = fused.seconds;
+    if (repairRows) aligned = {std::move(*fused.aligned), models[1]};
   } else {
-    MultiFusionResult fused = fuseMany(models, anchor, weights, opt, inputs, progress, interruptFlag());
+    MultiFusionResult fused =
+        fuseMany(models, anchor, weights, opt, inputs, progress, interruptFlag(), repairRows);
+    aligned = std::move(fused.aligned);
     fusedModel = std::move(fused.fused);
     modelLayers = std::move(fused.layers);
     modelLayers.resize(n);
@@ -402,7 +443,12 @@ int cmdFuse(Args& args) {
   t1.t = opt.t;
   t1.bnBatches = static_cast<int>(bnBatches);
   t1.seed = seed;
-  TableOneModels bnModels;  // the models of the fused_bn and sequential_bn rows
+  if (repairRows) {
+    t1.repair = repair;
+    t1.repairBatches = static_cast<int>(repairBatches);
+    t1.aligned = &aligned;
+  }
+  TableOneModels bnModels;  // the models of the fused_bn, sequential_bn, fused_repair rows
   std::optional<Dataset> testData;
   if (evaluateModels) {
     testData = loadDataset(datasetName, Split::Test, dataDir);
@@ -425,6 +471,7 @@ int cmdFuse(Args& args) {
     if (outKey == "sequential_bn" && !bnModels.sequentialBn)
       bnModels.sequentialBn = reestimateBatchNorm(*sequentialModel, trainSet(), t1, interruptFlag());
     const Model& written = outKey == "fused_bn"        ? *bnModels.fusedBn
+                           : outKey == "fused_repair"  ? *bnModels.fusedRepair
                            : outKey == "sequential_bn" ? *bnModels.sequentialBn
                            : outKey == "sequential"    ? *sequentialModel
                                                        : fusedModel;
@@ -451,6 +498,8 @@ int cmdFuse(Args& args) {
     const auto acc = summary.accuracy.find(outKey);
     const char* what = outKey == "fused_bn"
                            ? "OT fusion with BatchNorm statistics re-estimated (row \"OT fusion + BN re-est.\")"
+                       : outKey == "fused_repair"
+                           ? "OT fusion with REPAIR (row \"OT fusion + REPAIR\")"
                        : outKey == "sequential_bn"
                            ? "sequential fusion with BatchNorm statistics re-estimated (row \"sequential + BN re-est.\")"
                        : outKey == "sequential" ? "sequential fusion as averaged (row \"sequential fusion\")"
@@ -462,8 +511,9 @@ int cmdFuse(Args& args) {
       outLine += buf;
     }
     if (outModel == "auto")
-      outLine += outKey == "fused_bn" ? "; --out-model fused writes the model as averaged"
-                                      : "";
+      outLine += outKey == "fused_bn" || outKey == "fused_repair"
+                     ? "; --out-model fused writes the model as averaged"
+                     : "";
   }
 
   if (args.has("json-out"))
@@ -514,7 +564,9 @@ int cmdFuse(Args& args) {
                              {"vanilla", "vanilla average"},
                              {"fused", "OT fusion"},
                              {"vanilla_bn", "vanilla + BN re-est."},
-                             {"fused_bn", "OT fusion + BN re-est."}});
+                             {"fused_bn", "OT fusion + BN re-est."},
+                             {"vanilla_repair", "vanilla + REPAIR"},
+                             {"fused_repair", "OT fusion + REPAIR"}});
     if (sequential)
       rows.insert(rows.end(), {{"sequential", "sequential fusion"},
                                {"sequential_bn", "sequential + BN re-est."}});
@@ -522,7 +574,7 @@ int cmdFuse(Args& args) {
     for (const auto& [key, label] : rows) {
       auto it = summary.accuracy.find(key);
       if (it == summary.accuracy.end()) {
-        if (key.find("_bn") == std::string::npos)
+        if (key.find("_bn") == std::string::npos && key.find("_repair") == std::string::npos)
           std::printf("%-24s %10s %10s\n", label.c_str(), "n/a", "n/a");
         continue;
       }

@@ -104,17 +104,28 @@ FuseExtrasResult runFuseExtras(const FuseExtras& e, const FuseExtrasInput& in,
       const std::string stage = "seed " + std::to_string(s) + " (" + std::to_string(i + 1) +
                                 " of " + std::to_string(e.seeds) + ")";
       at::Tensor inputs = sampleInputs(in.train(), in.samples, s);
-      Model fused = in.pairPath
-                        ? fuse(in.models[0], in.models[1], in.opt, inputs,
-                               withStage(progress, stage), cancel).fused
-                        : fuseMany(in.models, in.anchor, in.weights, in.opt, inputs,
-                                   withStage(progress, stage), cancel).fused;
+      // REPAIR measures this seed's aligned parents (t1.aligned points at them).
+      const bool repair = in.t1.repair != RepairMode::None && !in.fused.hasBatchNorm();
+      Model fused;
+      std::vector<Model> aligned;
+      if (in.pairPath) {
+        FusionResult f = fuse(in.models[0], in.models[1], in.opt, inputs,
+                              withStage(progress, stage), cancel, repair);
+        fused = std::move(f.fused);
+        if (repair) aligned = {std::move(*f.aligned), in.models[1]};
+      } else {
+        MultiFusionResult f = fuseMany(in.models, in.anchor, in.weights, in.opt, inputs,
+                                       withStage(progress, stage), cancel, repair);
+        fused = std::move(f.fused);
+        aligned = std::move(f.aligned);
+      }
       std::optional<Model> seq;
       if (in.sequential)
         seq = fuseSequential(in.models, in.anchor, in.weights, in.opt, inputs,
                              withStage(progress, stage + ": sequential fusion"), cancel).fused;
       TableOneOptions t1 = in.t1;
       t1.seed = s;  // the BatchNorm re-estimation batches follow the seed too
+      t1.aligned = repair ? &aligned : nullptr;
       FusionSummary summary;
       evaluateTableOneMany(in.models, in.anchor, in.weights, fused, seq ? &*seq : nullptr,
                            *in.test, in.train, t1, summary, withStage(progress, stage), cancel);
@@ -191,6 +202,8 @@ std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& 
                            {"fused", "OT fusion"},
                            {"vanilla_bn", "vanilla + BN re-est."},
                            {"fused_bn", "OT fusion + BN re-est."},
+                           {"vanilla_repair", "vanilla + REPAIR"},
+                           {"fused_repair", "OT fusion + REPAIR"},
                            {"sequential", "sequential fusion"},
                            {"sequential_bn", "sequential + BN re-est."}});
   std::vector<std::pair<std::string, std::string>> present;

@@ -2,6 +2,8 @@
 //   otfuse-studio [MODEL...]                 open models (two or more to fuse)
 //   otfuse-studio A B C --screenshot DIR     fuse all of them (A, the first, is the anchor)
 //   otfuse-studio --demo                     train/reuse two MNIST MLPNets, fuse, show heatmaps
+//   otfuse-studio --demo --demo-split personal:4:10   the same on a personal split (A: every 4
+//                                            and 10 % of the rest; B: the rest)
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
 //                     [--finetune-epochs N]  (instead: fine-tune, save DIR/finetune_tab.png)
@@ -57,8 +59,15 @@ int main(int argc, char** argv) {
       "With --screenshot: instead of the curves, fine-tune OT fusion and the vanilla average for "
       "N epochs (the Fine-tuning tab's settings) and save that tab as DIR/finetune_tab.png.",
       "N");
+  QCommandLineOption demoSplit(
+      "demo-split",
+      "With --demo: train the demo's parents on a personal split (the paper's skill-transfer "
+      "setting): A on every example of digit CLASS plus PERCENT % of the others, B on the rest. "
+      "SPEC is personal, personal:CLASS or personal:CLASS:PERCENT (default 4 and 10).",
+      "SPEC");
   parser.addOption(finetuneEpochs);
   parser.addOption(demo);
+  parser.addOption(demoSplit);
   parser.addOption(screenshot);
   parser.addOption(noCurves);
   QCommandLineOption skill("skill-transfer",
@@ -80,6 +89,29 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "otfuse-studio: %s\n", e.what());
     return 2;
+  }
+
+  otfuse::DemoOptions demoOptions;
+  if (parser.isSet(demoSplit)) {
+    const QStringList parts = parser.value(demoSplit).split(':');
+    bool ok = parts.size() <= 3 && parts[0] == "personal";
+    if (ok && parts.size() >= 2) {
+      demoOptions.specialClass = parts[1].toInt(&ok);
+      ok = ok && demoOptions.specialClass >= 0 && demoOptions.specialClass <= 9;
+    }
+    if (ok && parts.size() == 3) {
+      const double percent = parts[2].toDouble(&ok);
+      ok = ok && percent >= 0 && percent <= 100;
+      demoOptions.fraction = percent / 100;
+    }
+    if (!ok || !parser.isSet(demo)) {
+      std::fprintf(stderr,
+                   "otfuse-studio: --demo-split '%s': expected personal, personal:CLASS or "
+                   "personal:CLASS:PERCENT (CLASS a digit 0-9, PERCENT in 0-100), with --demo\n",
+                   qPrintable(parser.value(demoSplit)));
+      return 2;
+    }
+    demoOptions.personalSplit = true;
   }
 
   otfuse::ui::MainWindow window;
@@ -225,7 +257,7 @@ int main(int argc, char** argv) {
   window.show();
 
   if (parser.isSet(demo)) {
-    window.runDemo();
+    window.runDemo(demoOptions);
   } else if (!files.isEmpty()) {
     window.openFiles(files, shots);
   } else if (!shots) {

@@ -112,6 +112,34 @@ for f, l in zip(files, report["layers"]):
 print("fuse output checks passed")
 PY
 
+# --- --repair (issue 11): REPAIR rows, and --out writes the repaired model by default -------
+"$otfuse" fuse --no-progress --json --repair exact --repair-batches 4 --out repaired.pt \
+  a.pt b.pt > repair.json
+"$otfuse" fuse --no-progress --repair closed a.pt b.pt > repair_closed.txt
+"$otfuse" eval --json --no-progress repaired.pt > eval_repaired.json
+"$otfuse" info --json repaired.pt > info_repaired.json
+python3 - <<'PY'
+import json, re
+r = json.load(open("repair.json"))
+plain = json.load(open("fuse.json"))
+acc = r["accuracy"]
+assert set(acc) == {"model_0", "model_1", "ensemble", "vanilla", "fused", "vanilla_repair",
+                    "fused_repair"}, acc
+# REPAIR adds rows; the others are the plain run's to the last digit.
+for k in plain["accuracy"]:
+    assert acc[k] == plain["accuracy"][k], (k, acc[k], plain["accuracy"][k])
+assert r["summary"]["repair"] == "exact" and r["summary"]["repair_images"] == 512, r["summary"]
+assert set(r["per_class_accuracy"]) == set(acc), r["per_class_accuracy"].keys()
+ev = json.load(open("eval_repaired.json"))["models"][0]
+assert r["out"]["model"] == "fused_repair" and ev["accuracy"] == acc["fused_repair"], (r["out"], ev)
+md = json.load(open("info_repaired.json"))["metadata"]
+assert md["fusion_model"] == "fused_repair" and md["repair"] == "exact", md
+table = open("repair_closed.txt").read()
+for label in ("vanilla \\+ REPAIR", "OT fusion \\+ REPAIR"):
+    assert re.search(r"^%s +[0-9.]+%% +[0-9.]+$" % label, table, re.M), (label, table)
+print("--repair checks passed")
+PY
+
 # --- bad arguments: a message naming the problem, exit code 1, no file written -------------
 bad() {  # bad EXPECTED_TEXT ARGS...
   local expect=$1
@@ -150,6 +178,10 @@ bad "/nonexistent/plans" --plans-dir /nonexistent/plans a.pt b.pt
 echo "I am a file" > not_a_dir
 bad "not_a_dir" --plans-dir not_a_dir a.pt b.pt
 bad "--out-model expects" --out-model best a.pt b.pt
+bad "--repair" --repair sometimes a.pt b.pt
+bad "--repair closed is defined for two models" --repair closed a.pt b.pt a.pt
+bad "give --repair exact" --out-model fused_repair a.pt b.pt
+bad "--repair-batches" --repair exact --repair-batches 0 a.pt b.pt
 bad "a.pt has no BatchNorm layers" --out-model fused_bn b.pt a.pt
 echo "not a model" > garbage.pt
 bad "garbage.pt" a.pt garbage.pt

@@ -15,6 +15,7 @@
 #include "otfuse/engine/engine.h"
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
+#include "otfuse/fusion/matching.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
 #include "otfuse/runtime.h"
@@ -417,6 +418,125 @@ class TestEngine : public QObject {
   // anchor and the first n - 1 others; the fused series is runFusion of those n.
   // Issue 11: the progressive curve aligns layers 1..l and averages the rest plainly, so it
   // starts at vanilla averaging and ends at OT fusion (it was flat by construction before).
+  // Issue 10: the demo's parents on a personal split. A sees every 4 and 10 % of the rest,
+  // B never a 4: B cannot recognize 4s, A can; the files say which part they were trained on,
+  // and a second call reuses them.
+  void demoOnSplitDataTrainsEachPartOnItsOwnData() {
+    if (!haveDataset("mnist")) OTFUSE_SKIP("MNIST not installed (./run.sh test fetches it)");
+    QTemporaryDir dir;
+    DemoOptions o;
+    o.personalSplit = true;
+    o.epochs = 1;
+    const std::vector<std::string> paths = demoModels(dir.path().toStdString(), "", {}, nullptr, o);
+    QCOMPARE(paths.size(), size_t(2));
+    const std::vector<std::string> names = demoModelFileNames(o);
+    QCOMPARE(names[0], std::string("mlpnet_demo2_personal_c4_p0.1_s0_A.pt"));
+    for (size_t i = 0; i < 2; ++i)
+      QCOMPARE(std::filesystem::path(paths[i]).filename().string(), names[i]);
+    const ModelPtr a = loadModel(paths[0]), b = loadModel(paths[1]);
+    QCOMPARE(a->metadata.at("split"), std::string("personal"));
+    QCOMPARE(a->metadata.at("split_part"), std::string("A"));
+    QCOMPARE(b->metadata.at("split_part"), std::string("B"));
+    QCOMPARE(b->metadata.at("special_class"), std::string("4"));
+    const long long sizeA = std::stoll(a->metadata.at("train_size"));
+    const long long sizeB = std::stoll(b->metadata.at("train_size"));
+    QCOMPARE(sizeA + sizeB, 60000LL);
+    QVERIFY2(sizeA > 10000 && sizeA < 12500, qPrintable(QString::number(sizeA)));
+    const Score sa = evaluateModel(a, "mnist", ""), sb = evaluateModel(b, "mnist", "");
+    QVERIFY2(sb.perClassAccuracy.at(4) < 5, qPrintable(QString::number(sb.perClassAccuracy.at(4))));
+    QVERIFY2(sa.perClassAccuracy.at(4) > 80, qPrintable(QString::number(sa.perClassAccuracy.at(4))));
+    QVERIFY2(sb.perClassAccuracy.at(3) > 80, qPrintable(QString::number(sb.perClassAccuracy.at(3))));
+    const auto before = std::filesystem::last_write_time(paths[1]);
+    QCOMPARE(demoModels(dir.path().toStdString(), "", {}, nullptr, o), paths);
+    QVERIFY(std::filesystem::last_write_time(paths[1]) == before);
+    DemoOptions bad = o;
+    bad.specialClass = 10;
+    QVERIFY_THROWS_EXCEPTION(Error, demoModels(dir.path().toStdString(), "", {}, nullptr, bad));
+    bad = o;
+    bad.fraction = 1.5;
+    QVERIFY_THROWS_EXCEPTION(Error, demoModels(dir.path().toStdString(), "", {}, nullptr, bad));
+    // The plain demo keeps its names.
+    QCOMPARE(demoModelFileNames(), (std::vector<std::string>{"mlpnet_demo2_seed0.pt",
+                                                             "mlpnet_demo2_seed1.pt"}));
+  }
+
+  // Issue 11: REPAIR selectable in a fusion run. The fused_repair row's model is the fused
+  // model with every hidden channel's pre-activation std (and, with biases, mean) reset to the
+  // interpolation of the aligned parents' over the same training images; the export writes it.
+  void fusionWithRepairAddsRepairedRows() {
+    QTemporaryDir dir;
+    const std::string dataDir = dir.filePath("data").toStdString();
+    writeCifarBinary(dataDir, testing::syntheticDataset(300, 3, 1),
+                     testing::syntheticDataset(200, 3, 2));
+    const std::vector<ModelPtr> m = someModels(dir, "mlp:24-16,bias,cifar", "cifar10", 3);
+    FusionRequest r;
+    r.a = m[0];
+    r.b = m[1];
+    r.dataset = "cifar10";
+    r.dataDir = dataDir;
+    r.options.t = 0.3;
+    r.seed = 5;
+    r.repair = RepairMode::Exact;
+    r.repairBatches = 2;  // 256 of the 300 training images
+    const FusionOutcome o = runFusion(r);
+    for (const char* key : {"fused_repair", "vanilla_repair", "fused", "vanilla"})
+      QVERIFY2(o.summary.accuracy.count(key) && o.summary.perClassAccuracy.count(key), key);
+    QVERIFY(o.summary.repair == RepairMode::Exact);
+    QCOMPARE(o.summary.repairImages, 256LL);
+    QVERIFY(o.fusedRepair);
+    QCOMPARE(defaultExportModel(o), std::string("fused_repair"));
+
+    // The same statistics, measured independently: the aligned A (fuse keeps it), the same
+    // 256 images (seed + 1), targets (1 - t) mu_A + t mu_B, (1 - t) s_A + t s_B.
+    const Dataset train = loadDataset("cifar10", Split::Train, dataDir);
+    const at::Tensor inputs = sampleInputs(train, 256, r.seed + 1);
+    const FusionResult f = fuse(*m[0]->model, *m[1]->model, r.options, {}, {}, nullptr, true);
+    QVERIFY(f.aligned.has_value());
+    const Model mixed = vanillaAverage(*f.aligned, *m[1]->model, r.options.t);
+    for (const auto& [key, value] : f.fused.state())
+      QVERIFY2(at::allclose(mixed.state().at(key), value, 1e-5, 1e-6), key.c_str());
+    const ParentStatistics parents = parentStatistics(*f.aligned, *m[1]->model, inputs);
+    const LayerStatistics got = preActivationStatistics(*o.fusedRepair->model, inputs);
+    const double t = r.options.t;
+    int checked = 0;
+    for (size_t li = 0; li < got.mean.size(); ++li) {
+      if (!got.mean[li].defined() || !parents.a.mean[li].defined()) continue;
+      const at::Tensor targetMean = (1 - t) * parents.a.mean[li] + t * parents.b.mean[li];
+      const at::Tensor targetStd = (1 - t) * parents.a.var[li].sqrt() + t * parents.b.var[li].sqrt();
+      QVERIFY((got.mean[li] - targetMean).abs().max().item<double>() < 1e-4);
+      QVERIFY((got.var[li].sqrt() - targetStd).abs().max().item<double>() < 1e-4);
+      ++checked;
+    }
+    QCOMPARE(checked, 2);  // both hidden layers
+
+    QTemporaryDir out;
+    const std::string path = out.filePath("repaired.pt").toStdString();
+    QCOMPARE(saveFusedModel(o, "", path), std::string("fused_repair"));
+    const Checkpoint c = loadCheckpoint(path);
+    QCOMPARE(c.metadata.at("fusion_model"), std::string("fused_repair"));
+    QCOMPARE(c.metadata.at("repair"), std::string("exact"));
+    QCOMPARE(c.metadata.at("repair_images"), std::string("256"));
+
+    // Three models: exact REPAIR works, the closed form (pairwise covariance) is refused.
+    FusionRequest many;
+    many.models = m;
+    many.anchor = 0;
+    many.dataset = "cifar10";
+    many.dataDir = dataDir;
+    many.repair = RepairMode::Exact;
+    const FusionOutcome o3 = runFusion(many);
+    QVERIFY(o3.summary.accuracy.count("fused_repair") && o3.summary.accuracy.count("vanilla_repair"));
+    QVERIFY(o3.fusedRepair);
+    many.repair = RepairMode::ClosedForm;
+    QVERIFY_THROWS_EXCEPTION(Error, runFusion(many));
+    // Without REPAIR: no such rows, and the export is the plain fused model.
+    r.repair = RepairMode::None;
+    const FusionOutcome plain = runFusion(r);
+    QVERIFY(!plain.summary.accuracy.count("fused_repair") && !plain.fusedRepair);
+    QCOMPARE(defaultExportModel(plain), std::string("fused"));
+    QVERIFY_THROWS_EXCEPTION(Error, saveFusedModel(plain, "fused_repair", path));
+  }
+
   void progressiveCurveRunsFromVanillaToFusion() {
     QTemporaryDir dir;
     const std::string dataDir = dir.filePath("data").toStdString();

@@ -44,6 +44,7 @@
 #include "matching/neuron_matching_view.h"
 #include "models_panel/models_panel.h"
 #include "otfuse/engine/engine.h"
+#include "otfuse/io/checkpoint.h"
 #include "results/results_view.h"
 #include "settings/settings_form.h"
 #include "ui/studio_test_support.h"
@@ -620,6 +621,55 @@ class TestStudio : public QObject {
     QVERIFY(errors.isEmpty());
     for (const QString& f : {QString("mlpnet_demo2_seed0.pt"), QString("mlpnet_demo2_seed1.pt")})
       QFile::remove(cache + "/" + f);
+  }
+
+  // Issue 10: the demo on split data. Parents whose checkpoints say they were trained on the
+  // two parts of a personal split get the skill-transfer reading, with every row's accuracy on
+  // the special class as measured (the cache is pre-filled: the training itself is tested in
+  // test_engine).
+  void demoOnSplitDataExplainsTheSpecialClass() {
+    if (const QString why = smallModelsMissing(); !why.isEmpty()) OTFUSE_SKIP(qPrintable(why));
+    const QString cache =
+        QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/demo-models";
+    QVERIFY(QDir().mkpath(cache));
+    DemoOptions o;
+    o.personalSplit = true;
+    o.specialClass = 7;
+    o.fraction = 0.25;
+    const std::vector<std::string> names = demoModelFileNames(o);
+    int part = 0;
+    for (const QString& from : {a_, b_}) {
+      const Checkpoint c = loadCheckpoint(from.toStdString());
+      auto md = c.metadata;
+      md["split"] = "personal";
+      md["split_part"] = part == 0 ? "A" : "B";
+      md["special_class"] = "7";
+      md["split_fraction"] = "0.25";
+      md["train_size"] = part == 0 ? "1234" : "4321";
+      saveCheckpoint((cache + "/" + QString::fromStdString(names[part])).toStdString(), c.state, md);
+      ++part;
+    }
+    QStringList errors;
+    auto w = makeWindow(&errors);
+    QSignalSpy shown(w.get(), &MainWindow::fusionShown);
+    w->runDemo(o);
+    QVERIFY2(waitFor(shown, 1, 300000), "the demo's fusion was not shown");
+    QCOMPARE(w->tabs()->currentWidget(), static_cast<QWidget*>(w->resultsView()));
+    const FusionSummary& s = w->outcome()->summary;
+    const QString info = w->resultsView()->infoText();
+    QVERIFY2(info.contains("personal split") && info.contains("every 7 and 25 %") &&
+                 info.contains("1234 training images") && info.contains("never a 7"),
+             qPrintable(info));
+    for (const char* key : {"model_0", "model_1", "ensemble", "vanilla", "fused"}) {
+      QVERIFY2(info.contains(QString::number(s.accuracy.at(key), 'f', 2) + " %"),
+               qPrintable(QString("%1 missing from: %2").arg(key, info)));
+      QVERIFY2(info.contains(QString::number(s.perClassAccuracy.at(key).at(7), 'f', 2) + " %"),
+               qPrintable(QString("%1's class 7 missing from: %2").arg(key, info)));
+    }
+    QVERIFY(errors.isEmpty());
+    // The same models without the split metadata get the usual reading.
+    QVERIFY(!ResultsView::dataSplitOf({{"split", "personal"}, {"split_part", "A"}}, {}));
+    for (const std::string& f : names) QFile::remove(cache + "/" + QString::fromStdString(f));
   }
 
   void corruptModelShowsErrorAndAppStaysUsable() {

@@ -5,10 +5,14 @@
 #include <QApplication>
 #include <QBuffer>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
+#include <QDoubleSpinBox>
 #include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
@@ -23,6 +27,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -68,7 +73,7 @@ QString exportNote(const FusionOutcome& outcome) {
   const QString which = QString::fromStdString(defaultExportModel(outcome));
   QString note = QObject::tr("File ▸ Export fused model writes: <b>%1</b>")
                      .arg(exportChoiceText(outcome, which).toHtmlEscaped());
-  if (outcome.fusedBn)
+  if (outcome.fusedBn || outcome.fusedRepair)
     note += QObject::tr("; it offers “%1” too.")
                 .arg(exportChoiceText(outcome, "fused").toHtmlEscaped());
   else
@@ -270,8 +275,14 @@ void MainWindow::createActions() {
   cancelAction_ = run->addAction(tr("&Cancel"), this, &MainWindow::cancelJobs);
   cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
   cancelAction_->setShortcutContext(Qt::ApplicationShortcut);
-  QAction* demo = help->addAction(tr("Run the MNIST &demo"), this, &MainWindow::runDemo);
+  QAction* demo = help->addAction(tr("Run the MNIST &demo"), this, [this] { runDemo(); });
   demo->setShortcut(QKeySequence(tr("Ctrl+D")));
+  QAction* splitDemo = help->addAction(tr("Run the MNIST demo on &split data…"), this,
+                                       &MainWindow::runSplitDemoDialog);
+  splitDemo->setShortcut(QKeySequence(tr("Ctrl+Shift+D")));
+  splitDemo->setToolTip(tr("The demo with heterogeneous data (the paper's skill-transfer "
+                           "setting): A sees one special digit and a fraction of the others, "
+                           "B the rest."));
   help->addAction(tr("&About OTFuse Studio"), this, [this] {
     QMessageBox::about(this, tr("About OTFuse Studio"),
                        tr("<b>OTFuse Studio</b><br>Model fusion via optimal transport "
@@ -360,6 +371,15 @@ void MainWindow::connectController() {
     outcome_ = outcome;
     outcomeMeasuredAt_ = QDateTime::currentDateTimeUtc();
     storedResults_.reset();  // the table now shows what was just measured
+    {
+      // Parents trained on the two parts of a personal split get the skill-transfer reading.
+      ModelPtr first = lastRequest_.models.size() == 2 ? lastRequest_.models[0] : lastRequest_.a;
+      ModelPtr second = lastRequest_.models.size() == 2 ? lastRequest_.models[1] : lastRequest_.b;
+      if (lastRequest_.models.size() > 2) first = second = nullptr;
+      results_->setDataSplit(first && second
+                                 ? ResultsView::dataSplitOf(first->metadata, second->metadata)
+                                 : std::nullopt);
+    }
     results_->setSummary(outcome->summary, outcome->anchor);
     results_->setExportNote(exportNote(*outcome));
     perClass_->setSummary(outcome->summary, outcome->anchor);
@@ -662,12 +682,61 @@ void MainWindow::cancelJobs() {
   setStatus(tr("Cancelling…"));
 }
 
-void MainWindow::runDemo() {
+void MainWindow::runDemo(const DemoOptions& options) {
   const QString cache =
       QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/demo-models";
   QDir().mkpath(cache);
-  controller_->submitDemo(cache.toStdString(), settings_->settings().dataDir.toStdString());
-  setStatus(tr("Preparing the demo models (trained once, then cached in %1)…").arg(cache));
+  controller_->submitDemo(cache.toStdString(), settings_->settings().dataDir.toStdString(),
+                          options);
+  setStatus(options.personalSplit
+                ? tr("Preparing the demo models on split data (special digit %1, %2 % of the "
+                     "others for A; trained once, then cached in %3)…")
+                      .arg(options.specialClass)
+                      .arg(options.fraction * 100, 0, 'g', 3)
+                      .arg(cache)
+                : tr("Preparing the demo models (trained once, then cached in %1)…").arg(cache));
+}
+
+void MainWindow::runSplitDemoDialog() {
+  QSettings settings;
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Demo on split data"));
+  auto* text = new QLabel(
+      tr("The paper's heterogeneous-data setting (Section 5.1): model A is trained on every "
+         "example of one special digit plus a fraction of the other digits; model B on the "
+         "rest, without a single example of the special digit. Both are then fused as in the "
+         "demo. Can one network know what A knows about the special digit and what B knows "
+         "about the others? The results and the Per class tab show it."),
+      &dialog);
+  text->setWordWrap(true);
+  auto* special = new QSpinBox(&dialog);
+  special->setRange(0, 9);
+  special->setValue(settings.value("demoSplit/specialClass", 4).toInt());
+  auto* percent = new QDoubleSpinBox(&dialog);
+  percent->setRange(0, 100);
+  percent->setDecimals(1);
+  percent->setSuffix(tr(" %"));
+  percent->setValue(settings.value("demoSplit/percent", 10.0).toDouble());
+  auto* form = new QFormLayout;
+  form->addRow(tr("Special digit:"), special);
+  form->addRow(tr("Other digits A sees:"), percent);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  buttons->button(QDialogButtonBox::Ok)->setText(tr("Run the demo"));
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  auto* layout = new QVBoxLayout(&dialog);
+  layout->addWidget(text);
+  layout->addLayout(form);
+  layout->addWidget(buttons);
+  dialog.resize(460, dialog.sizeHint().height());
+  if (dialog.exec() != QDialog::Accepted) return;
+  settings.setValue("demoSplit/specialClass", special->value());
+  settings.setValue("demoSplit/percent", percent->value());
+  DemoOptions options;
+  options.personalSplit = true;
+  options.specialClass = special->value();
+  options.fraction = percent->value() / 100.0;
+  runDemo(options);
 }
 
 void MainWindow::saveSession(const QString& path) {
@@ -802,6 +871,7 @@ void MainWindow::exportModel() {
   QString which = QString::fromStdString(defaultExportModel(*outcome_));
   QStringList keys;  // the table's OT fusion rows that have a model
   if (outcome_->fusedBn) keys << "fused_bn";
+  if (outcome_->fusedRepair) keys << "fused_repair";
   keys << "fused";
   if (outcome_->sequentialBn) keys << "sequential_bn";
   if (outcome_->sequential) keys << "sequential";

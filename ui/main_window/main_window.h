@@ -71,7 +71,12 @@ class MainWindow : public QMainWindow {
   /// Cancels every queued and running job (direct store to their atomic flags).
   void cancelJobs();
   /// Trains or reuses the demo models, opens them, fuses them and shows the heatmaps.
-  void runDemo();
+  /// options.personalSplit: the parents are trained on the two parts of a personal split
+  /// (Help ▸ Run the demo on split data…; the results then explain the special class).
+  void runDemo(const otfuse::DemoOptions& options = {});
+  /// Help ▸ Run the demo on split data…: asks for the special class and the fraction
+  /// (remembered), then runDemo with the split.
+  void runSplitDemoDialog();
 
   void saveSession(const QString& path);
   /// Reads the session file, loads the models it names (in the background) and then restores

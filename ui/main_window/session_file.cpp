@@ -60,6 +60,10 @@ void SessionFile::save(const QString& path) const {
     r["evaluationSeconds"] = results->evaluationSeconds;
     r["samples"] = results->samples;
     r["seed"] = QString::number(results->seed);
+    if (results->repair != RepairMode::None) {
+      r["repair"] = QString::fromStdString(toString(results->repair));
+      r["repairImages"] = double(results->repairImages);
+    }
     if (resultsAnchor >= 0) r["anchor"] = resultsAnchor;
     root["results"] = r;
   }
@@ -154,6 +158,14 @@ SessionFile SessionFile::parse(const QByteArray& bytes, const QString& path) {
     sum.samples = r.value("samples").toInt();
     sum.seed = r.value("seed").toString().toULongLong();
     sum.options = s.settings.options;
+    if (r.contains("repair")) {
+      try {
+        sum.repair = parseRepairMode(r.value("repair").toString().toStdString());
+        sum.repairImages = static_cast<long long>(r.value("repairImages").toDouble());
+      } catch (const std::exception&) {
+        // An unknown variant: the rows are still shown, without the note on how they were made.
+      }
+    }
     s.results = sum;
     s.resultsMeasuredAt = QDateTime::fromString(r.value("measuredAt").toString(), Qt::ISODate);
     s.resultsAnchor = r.value("anchor").toInt(-1);

@@ -28,6 +28,8 @@ QString summaryLabel(const QString& key, int parents, int anchor) {
   if (key == "vanilla_bn") return QObject::tr("Vanilla + BN");
   if (key == "fused") return QObject::tr("OT fusion");
   if (key == "fused_bn") return QObject::tr("OT fusion + BN");
+  if (key == "vanilla_repair") return QObject::tr("Vanilla + REPAIR");
+  if (key == "fused_repair") return QObject::tr("OT fusion + REPAIR");
   if (key == "sequential") return QObject::tr("Sequential");
   if (key == "sequential_bn") return QObject::tr("Sequential + BN");
   return key;

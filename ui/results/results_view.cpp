@@ -38,6 +38,8 @@ QString rowLabel(const QString& key, const FusionSummary* s, int parents, int an
   if (key == "vanilla") return QObject::tr("Vanilla average");
   if (key == "vanilla_bn") return QObject::tr("Vanilla average, BN re-estimated");
   if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
+  if (key == "vanilla_repair") return QObject::tr("Vanilla average + REPAIR");
+  if (key == "fused_repair") return QObject::tr("OT fusion + REPAIR");
   if (key == "sequential") return QObject::tr("OT fusion, sequential (pairwise)");
   if (key == "sequential_bn") return QObject::tr("Sequential, BN re-estimated");
   return parents == 2 ? QObject::tr("OT fusion")
@@ -54,13 +56,16 @@ QString shortLabel(const QString& key, int parents, int anchor) {
   if (key == "vanilla") return QObject::tr("Vanilla\naverage");
   if (key == "vanilla_bn") return QObject::tr("Vanilla\n+ BN");
   if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
+  if (key == "vanilla_repair") return QObject::tr("Vanilla\n+ REPAIR");
+  if (key == "fused_repair") return QObject::tr("OT fusion\n+ REPAIR");
   if (key == "sequential") return QObject::tr("Sequen-\ntial");
   if (key == "sequential_bn") return QObject::tr("Sequen-\ntial + BN");
   return QObject::tr("OT\nfusion");
 }
 // Rows shown only when the run computed them (BatchNorm models, the sequential variant).
 bool optionalRow(const QString& key) {
-  return key.endsWith(QLatin1String("_bn")) || key.startsWith(QLatin1String("sequential"));
+  return key.endsWith(QLatin1String("_bn")) || key.endsWith(QLatin1String("_repair")) ||
+         key.startsWith(QLatin1String("sequential"));
 }
 int defaultAnchor(int parents) {
   return parents == 2 ? 1 : 0;
@@ -83,6 +88,8 @@ QColor ResultsView::rowColor(const QString& key, bool anchor) {
   if (key == "sequential_bn") return QColor(161, 217, 155);
   if (key == "vanilla") return QColor(230, 85, 13);
   if (key == "vanilla_bn") return QColor(253, 174, 107);
+  if (key == "fused_repair") return QColor(8, 69, 148);
+  if (key == "vanilla_repair") return QColor(166, 54, 3);
   if (key == "ensemble") return QColor(117, 107, 177);
   return anchor ? QColor(110, 110, 110) : QColor(160, 160, 160);  // a parent
 }
@@ -90,8 +97,8 @@ QColor ResultsView::rowColor(const QString& key, bool anchor) {
 QStringList ResultsView::keys(int parents) {
   QStringList k;
   for (int i = 0; i < parents; ++i) k << QString("model_%1").arg(i);
-  k << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "sequential"
-    << "sequential_bn";
+  k << "ensemble" << "vanilla" << "fused" << "vanilla_bn" << "fused_bn" << "vanilla_repair"
+    << "fused_repair" << "sequential" << "sequential_bn";
   return k;
 }
 
@@ -269,7 +276,7 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
                                                       : QString::number(it->second, 'f', digits));
       if (it != m.end()) item->setData(Qt::UserRole, it->second);  // exact value
       item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-      if (key == "fused" || key == "fused_bn") {
+      if (key == "fused" || key == "fused_bn" || key == "fused_repair") {
         QFont f = item->font();
         f.setBold(true);
         item->setFont(f);
@@ -317,8 +324,13 @@ void ResultsView::fill(const FusionSummary& s, int anchor) {
                    : QString())
           .arg(s.fusionSeconds, 0, 'f', 2)
           .arg(s.evaluationSeconds, 0, 'f', 2) +
+      (s.repair == RepairMode::None
+           ? QString()
+           : tr("<br>REPAIR rows: %1 variant, statistics over %2 training images.")
+                 .arg(s.repair == RepairMode::Exact ? tr("exact") : tr("closed-form"))
+                 .arg(s.repairImages)) +
       [&] {
-        const QString e = explanation(s);
+        const QString e = explanation(s, split_ ? &*split_ : nullptr);
         return e.isEmpty() ? QString() : "<hr>" + e;
       }());
   info_->setHtml(infoHtml_);
@@ -330,7 +342,31 @@ QString ResultsView::infoText() const {
   return infoHtml_;
 }
 
-QString ResultsView::explanation(const FusionSummary& s) {
+std::optional<ResultsView::DataSplit> ResultsView::dataSplitOf(
+    const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
+  auto get = [](const std::map<std::string, std::string>& m, const char* key) {
+    const auto it = m.find(key);
+    return it == m.end() ? std::string() : it->second;
+  };
+  if (get(a, "split") != "personal" || get(b, "split") != "personal" ||
+      get(a, "split_part") != "A" || get(b, "split_part") != "B" ||
+      get(a, "special_class") != get(b, "special_class") ||
+      get(a, "split_fraction") != get(b, "split_fraction"))
+    return std::nullopt;
+  DataSplit d;
+  bool ok = false;
+  d.specialClass = QString::fromStdString(get(a, "special_class")).toInt(&ok);
+  if (!ok) return std::nullopt;
+  d.fraction = QString::fromStdString(get(a, "split_fraction")).toDouble(&ok);
+  if (!ok) return std::nullopt;
+  const long long na = QString::fromStdString(get(a, "train_size")).toLongLong(&ok);
+  d.sizeA = ok ? na : -1;
+  const long long nb = QString::fromStdString(get(b, "train_size")).toLongLong(&ok);
+  d.sizeB = ok ? nb : -1;
+  return d;
+}
+
+QString ResultsView::explanation(const FusionSummary& s, const DataSplit* split) {
   auto get = [&](const char* key) {
     const auto it = s.accuracy.find(key);
     return it == s.accuracy.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
@@ -343,6 +379,50 @@ QString ResultsView::explanation(const FusionSummary& s) {
   const double lo = std::min(a, b), hi = std::max(a, b);
   auto pct = [](double v) { return QString::number(v, 'f', 2) + " %"; };
   auto pts = [](double v) { return QString::number(std::abs(v), 'f', 2); };
+  if (split) {
+    auto special = [&](const char* key) {
+      const auto it = s.perClassAccuracy.find(key);
+      const size_t c = size_t(split->specialClass);
+      return it == s.perClassAccuracy.end() || c >= it->second.size()
+                 ? std::numeric_limits<double>::quiet_NaN()
+                 : it->second[c];
+    };
+    const double sa = special("model_0"), sb = special("model_1"), se = special("ensemble"),
+                 sv = special("vanilla"), sf = special("fused");
+    if (std::isnan(sa) || std::isnan(sb) || std::isnan(se) || std::isnan(sv) || std::isnan(sf))
+      return {};
+    const QString digit = QString::number(split->specialClass);
+    auto images = [](long long n) {
+      return n < 0 ? QString() : tr(" (%1 training images)").arg(n);
+    };
+    QString skill;
+    if (sf > sb + 10 && fus > a)
+      skill = tr("Fusion carried part of A's skill on the %1s into one network while staying "
+                 "above A overall: what the paper's Section 5.1 reports.")
+                  .arg(digit);
+    else if (sf > sb + 10)
+      skill = tr("Fusion recognizes more %1s than B, but overall it stays at or below A: the "
+                 "skill came with A's weaknesses.")
+                  .arg(digit);
+    else
+      skill = tr("Here fusion did <i>not</i> carry A's skill on the %1s over: it recognizes "
+                 "about as few of them as B. (The paper, Section 5.1, fuses with t weighted "
+                 "towards B; try other values of t in the fusion settings.)")
+                  .arg(digit);
+    return tr("<b>What the rows mean.</b> A and B are the same network trained on different "
+              "data (a personal split): A saw every %1 and %2 % of the other digits%3; B saw "
+              "the rest%4 and never a %1. Overall A scores %5 and B %6; on the %1s, A %7 and "
+              "B %8.<br>"
+              "<b>Prediction ensemble</b> runs both and averages their predictions: %9 overall, "
+              "%10 on the %1s.<br>"
+              "<b>Vanilla averaging</b> averages the weights entry by entry: %11 overall, %12 on "
+              "the %1s.<br>"
+              "<b>OT fusion</b> matches A's neurons to B's before averaging: %13 overall, %14 on "
+              "the %1s. %15 The <i>Per class</i> tab shows every digit.")
+        .arg(digit, QString::number(split->fraction * 100, 'g', 3), images(split->sizeA),
+             images(split->sizeB), pct(a), pct(b), pct(sa), pct(sb), pct(ens))
+        .arg(pct(se), pct(van), pct(sv), pct(fus), pct(sf), skill);
+  }
   QString vanillaHow = van < lo - 1   ? tr("far below both parents")
                        : van < lo     ? tr("a little below both parents")
                        : van <= hi    ? tr("between the parents")

@@ -12,6 +12,7 @@
 #include <QWidget>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "otfuse/fusion/report.h"
@@ -29,7 +30,8 @@ class ResultsView : public QWidget {
  public:
   /// Row order of the table and the charts for `parents` parent models, with the summary keys
   /// they show: model_0 .. model_{parents-1}, ensemble, vanilla, fused, vanilla_bn, fused_bn,
-  /// sequential, sequential_bn; the last four are shown only when the summary has them.
+  /// vanilla_repair, fused_repair, sequential, sequential_bn; the last six are shown only when
+  /// the summary has them.
   static QStringList keys(int parents = 2);
   /// The colour of a row's bars, shared by every view that shows these rows (per class, skill
   /// transfer), so a model keeps its colour between tabs. `anchor`: the row is the anchor parent.
@@ -62,7 +64,25 @@ class ResultsView : public QWidget {
   /// Plain-language reading of a two-parent summary, from its own numbers: what the ensemble,
   /// vanilla averaging and OT fusion are and how they compare here (issue 11's demo). Empty
   /// unless the summary has both parents, the ensemble, vanilla averaging and OT fusion.
-  static QString explanation(const FusionSummary& summary);
+  ///
+  /// With `split` (the two parents were trained on the two parts of a personal split, A on the
+  /// special class plus a fraction of the rest, B on the rest) the reading is about that
+  /// setting instead: what each parent saw and every row's accuracy overall and on the special
+  /// class (from summary.perClassAccuracy), pointing to the Per class tab.
+  struct DataSplit {
+    int specialClass = 4;
+    double fraction = 0.1;
+    long long sizeA = -1, sizeB = -1;  // training images per part; -1: not recorded
+  };
+  static QString explanation(const FusionSummary& summary, const DataSplit* split = nullptr);
+  /// The split of two parents from their checkpoints' metadata (personalSplitMetadata: "split"
+  /// = "personal", "split_part" A for the first and B for the second, same special class and
+  /// fraction); nullopt for anything else.
+  static std::optional<DataSplit> dataSplitOf(const std::map<std::string, std::string>& a,
+                                              const std::map<std::string, std::string>& b);
+  /// The split the next summaries are explained with (nullopt: parents trained on the same
+  /// data). Takes effect at the next setSummary.
+  void setDataSplit(const std::optional<DataSplit>& split) { split_ = split; }
   /// The text beside the table (settings, timings, and the explanation).
   QString infoText() const;
   QList<QCustomPlot*> plots() const;
@@ -78,6 +98,7 @@ class ResultsView : public QWidget {
   QLabel* storedNote_;
   QTextBrowser* info_;
   QString infoHtml_;  // what info_ shows (infoText)
+  std::optional<DataSplit> split_;
   QCPTextElement* accuracyTitle_ = nullptr;
   QCPTextElement* lossTitle_ = nullptr;
   bool stored_ = false;

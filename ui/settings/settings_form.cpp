@@ -149,6 +149,21 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
          "place (the reference implementation does)."));
   form->addRow(tr("Output layer"), otOutput_);
 
+  repair_ = combo({tr("Off"), tr("Exact (measured on the merged network)"), tr("Closed form")},
+                  {"none", "exact", "closed"},
+                  tr("REPAIR (Jordan et al., 2023), for networks without BatchNorm: also show "
+                     "OT fusion and the vanilla average with every hidden channel's "
+                     "pre-activation mean and std reset to the parents' (weighted) ones. Exact "
+                     "measures the merged network layer by layer; the closed form estimates "
+                     "without running it (two models only). BatchNorm networks get their "
+                     "statistics re-estimated instead (the \"BN re-estimated\" rows)."));
+  form->addRow(tr("REPAIR"), repair_);
+  repairBatches_ = new QSpinBox;
+  repairBatches_->setRange(1, 1000);
+  repairBatches_->setSuffix(tr(" × 128 images"));
+  repairBatches_->setToolTip(tr("Training batches REPAIR measures the statistics on."));
+  form->addRow(tr("REPAIR statistics"), repairBatches_);
+
   auto* reset = new QPushButton(tr("Paper defaults"));
   reset->setToolTip(tr("Restore the settings of the paper's MNIST experiment."));
   form->addRow(QString(), reset);
@@ -156,14 +171,15 @@ SettingsForm::SettingsForm(QWidget* parent) : QWidget(parent) {
 
   setSettings(StudioSettings{});
 
-  for (QComboBox* c : {mode_, solver_, metric_, normalization_, marginals_, streamMap_, dataset_})
+  for (QComboBox* c :
+       {mode_, solver_, metric_, normalization_, marginals_, streamMap_, dataset_, repair_})
     connect(c, &QComboBox::currentIndexChanged, this, [this] {
       updateEnabled();
       emit changed();
     });
   for (QDoubleSpinBox* s : {epsilon_, t_})
     connect(s, &QDoubleSpinBox::valueChanged, this, &SettingsForm::changed);
-  for (QSpinBox* s : {samples_, seed_})
+  for (QSpinBox* s : {samples_, seed_, repairBatches_})
     connect(s, &QSpinBox::valueChanged, this, &SettingsForm::changed);
   for (QLineEdit* e : {folder_, dataDir_})
     connect(e, &QLineEdit::textChanged, this, &SettingsForm::changed);
@@ -182,6 +198,7 @@ void SettingsForm::updateEnabled() {
   const bool acts = mode_->currentData().toString() == "activations";
   samples_->setEnabled(acts);
   seed_->setEnabled(acts);
+  repairBatches_->setEnabled(repair_->currentData().toString() != "none");
   folder_->parentWidget()->setEnabled(dataset_->currentData().toString() == "folder");
 }
 
@@ -205,6 +222,8 @@ StudioSettings SettingsForm::settings() const {
       ds == "folder" ? (folder_->text().isEmpty() ? QString() : "folder:" + folder_->text()) : ds;
   s.dataDir = dataDir_->text();
   s.probabilityEnsemble = probabilityEnsemble_->isChecked();
+  s.repair = parseRepairMode(repair_->currentData().toString().toStdString());
+  s.repairBatches = repairBatches_->value();
   return s;
 }
 
@@ -230,6 +249,8 @@ void SettingsForm::setSettings(const StudioSettings& s) {
   }
   dataDir_->setText(s.dataDir);
   probabilityEnsemble_->setChecked(s.probabilityEnsemble);
+  selectData(repair_, QString::fromStdString(toString(s.repair)));
+  repairBatches_->setValue(s.repairBatches);
   updateEnabled();
 }
 

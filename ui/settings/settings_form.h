@@ -48,6 +48,8 @@ class SettingsForm : public QWidget {
   QLineEdit* dataDir_;
   QCheckBox* probabilityEnsemble_;
   QCheckBox* otOutput_;
+  QComboBox* repair_;
+  QSpinBox* repairBatches_;
   bool residual_ = true;
   StudioSettings hidden_;  // curve ranges live in the curves view; kept here for round trips
 };

@@ -78,6 +78,8 @@ FusionRequest StudioSettings::request(const std::vector<ModelPtr>& models, int a
   r.seed = seed;
   r.evaluate = true;
   r.probabilityEnsemble = probabilityEnsemble;
+  r.repair = repair;
+  r.repairBatches = repairBatches;
   return r;
 }
 
@@ -99,6 +101,8 @@ QJsonObject StudioSettings::toJson() const {
   o["seed"] = QString::number(seed);
   o["anchorIsSecond"] = anchorIsSecond;
   o["probabilityEnsemble"] = probabilityEnsemble;
+  o["repair"] = QString::fromStdString(toString(repair));
+  o["repairBatches"] = repairBatches;
   o["interpolationPoints"] = interpolationPoints;
   o["epsilonFrom"] = epsilonFrom;
   o["epsilonTo"] = epsilonTo;
@@ -156,6 +160,12 @@ StudioSettings StudioSettings::fromJson(const QJsonObject& o) {
   tryParse(o, "anchorIsSecond", [&](const QJsonValue& v) { s.anchorIsSecond = v.toBool(true); });
   tryParse(o, "probabilityEnsemble",
            [&](const QJsonValue& v) { s.probabilityEnsemble = v.toBool(); });
+  tryParse(o, "repair", [&](const QJsonValue& v) {
+    s.repair = parseRepairMode(v.toString().toStdString());
+  });
+  tryParse(o, "repairBatches", [&](const QJsonValue& v) {
+    if (v.toInt() >= 1) s.repairBatches = v.toInt();
+  });
   tryParse(o, "interpolationPoints", [&](const QJsonValue& v) {
     if (v.toInt() >= 2) s.interpolationPoints = v.toInt();
   });

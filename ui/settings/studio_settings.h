@@ -25,6 +25,10 @@ struct StudioSettings {
   /// table's "sequential" row.
   bool sequential = false;
   bool probabilityEnsemble = false;
+  /// Networks without BatchNorm: also REPAIR the fused model and the vanilla average (rows
+  /// "… + REPAIR"), statistics over repairBatches batches of 128 training images.
+  RepairMode repair = RepairMode::None;
+  int repairBatches = 10;
   int interpolationPoints = 11;
   double epsilonFrom = 0.01, epsilonTo = 10.0;
   int epsilonPoints = 7;

@@ -238,9 +238,11 @@ int EngineController::submitGrowth(const FusionRequest& request) {
   });
 }
 
-int EngineController::submitDemo(const std::string& cacheDir, const std::string& dataDir) {
-  return submit(JobKind::Demo, [cacheDir, dataDir](EngineWorker* w, int id, EngineWorker::Flag flag) {
-    w->runDemo(id, flag, cacheDir, dataDir);
+int EngineController::submitDemo(const std::string& cacheDir, const std::string& dataDir,
+                                 const DemoOptions& options) {
+  return submit(JobKind::Demo, [cacheDir, dataDir, options](EngineWorker* w, int id,
+                                                            EngineWorker::Flag flag) {
+    w->runDemo(id, flag, cacheDir, dataDir, options);
   });
 }
 

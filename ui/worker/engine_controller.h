@@ -51,7 +51,8 @@ class EngineController : public QObject {
   /// Fused accuracy as N grows against the ensemble (engine growthCurve): `request` must be an
   /// N-model request (models, anchor).
   int submitGrowth(const FusionRequest& request);
-  int submitDemo(const std::string& cacheDir, const std::string& dataDir);
+  int submitDemo(const std::string& cacheDir, const std::string& dataDir,
+                 const otfuse::DemoOptions& options = {});
   /// Any other work, run on the worker like the jobs above (same progress throttling, same
   /// flag, same end signals: jobCancelled when `body` throws Cancelled, jobFailed on any other
   /// exception).

@@ -115,9 +115,10 @@ void EngineWorker::runGrowth(int job, Flag flag, FusionRequest request) {
   });
 }
 
-void EngineWorker::runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir) {
+void EngineWorker::runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir,
+                           DemoOptions options) {
   execute(job, JobKind::Demo, flag, [&](const ProgressFn& progress, const CancelFlag* cancel) {
-    std::vector<std::string> paths = demoModels(cacheDir, dataDir, progress, cancel);
+    std::vector<std::string> paths = demoModels(cacheDir, dataDir, progress, cancel, options);
     QStringList list;
     for (const auto& p : paths) list << QString::fromStdString(p);
     emit demoReady(job, list);

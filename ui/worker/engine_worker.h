@@ -30,7 +30,8 @@ class EngineWorker : public QObject {
   void runProgressive(int job, Flag flag, FusionRequest request);
   void runEpsilon(int job, Flag flag, FusionRequest request, double from, double to, int points);
   void runGrowth(int job, Flag flag, FusionRequest request);
-  void runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir);
+  void runDemo(int job, Flag flag, std::string cacheDir, std::string dataDir,
+               otfuse::DemoOptions options);
   void runTask(int job, Flag flag, JobKind kind,
                const std::function<void(const ProgressFn&, const CancelFlag*)>& body);
 

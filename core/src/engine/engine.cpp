@@ -11,12 +11,14 @@
 
 #include "engine/engine_internal.h"
 #include "otfuse/data/dataset.h"
+#include "otfuse/data/split.h"
 #include "otfuse/engine/table_one.h"
 #include "otfuse/error.h"
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
 #include "otfuse/io/checkpoint.h"
 #include "otfuse/models/model.h"
+#include "otfuse/text.h"
 #include "otfuse/train/train.h"
 
 namespace otfuse {
@@ -198,7 +200,12 @@ FusionOutcome runFusionMany(const FusionRequest& r, const ProgressFn& progress,
   const Model& anchor = models[size_t(r.anchor)];
   FusionOutcome out;
   at::Tensor inputs = activationInputs(r, cancel);
-  MultiFusionResult fused = fuseMany(models, r.anchor, weights, r.options, inputs, progress, cancel);
+  const bool repair = r.evaluate && r.repair != RepairMode::None && !anchor.hasBatchNorm();
+  if (repair && r.repair == RepairMode::ClosedForm && models.size() > 2)
+    throw Error("closed-form REPAIR is defined for two models; use exact REPAIR for " +
+                std::to_string(models.size()) + " models");
+  MultiFusionResult fused =
+      fuseMany(models, r.anchor, weights, r.options, inputs, progress, cancel, repair);
   out.modelLayers = std::move(fused.layers);
   out.modelLayers.resize(models.size());
   out.anchor = r.anchor;
@@ -243,6 +250,11 @@ FusionOutcome runFusionMany(const FusionRequest& r, const ProgressFn& progress,
         r.probabilityEnsemble ? EnsembleRule::ProbabilityMean : EnsembleRule::LogSoftmaxMean;
     t1.bnBatches = r.bnBatches;
     t1.seed = r.seed;
+    if (repair) {
+      t1.repair = r.repair;
+      t1.repairBatches = r.repairBatches;
+      t1.aligned = &fused.aligned;
+    }
     TableOneModels bn = evaluateTableOneMany(
         models, r.anchor, weights, *out.fused->model, sequential ? &*sequential : nullptr,
         *test,
@@ -256,6 +268,7 @@ FusionOutcome runFusionMany(const FusionRequest& r, const ProgressFn& progress,
       out.bnBatches = r.bnBatches;
     }
     if (bn.sequentialBn) out.sequentialBn = makeHandle(std::move(*bn.sequentialBn), "", "fused");
+    if (bn.fusedRepair) out.fusedRepair = makeHandle(std::move(*bn.fusedRepair), "", "fused");
   }
   return out;
 }
@@ -269,7 +282,8 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
   const Model& b = modelOf(r.b);
   FusionOutcome out;
   at::Tensor inputs = activationInputs(r, cancel);
-  FusionResult fused = fuse(a, b, r.options, inputs, progress, cancel);
+  const bool repair = r.evaluate && r.repair != RepairMode::None && !b.hasBatchNorm();
+  FusionResult fused = fuse(a, b, r.options, inputs, progress, cancel, repair);
   out.layers = std::move(fused.layers);
   out.fused = makeHandle(fused.fused, "", "fused");
   if (fusionIncompatibility(*r.a, *r.b, true).empty())
@@ -299,27 +313,37 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
     t1.t = r.options.t;
     t1.bnBatches = r.bnBatches;
     t1.seed = r.seed;
-    std::optional<Model> fusedBn = evaluateTableOne(
-        a, b, *out.fused->model, *test,
+    const std::vector<Model> aligned =
+        repair ? std::vector<Model>{*fused.aligned, b} : std::vector<Model>{};
+    if (repair) {
+      t1.repair = r.repair;
+      t1.repairBatches = r.repairBatches;
+      t1.aligned = &aligned;
+    }
+    TableOneModels rows = evaluateTableOneMany(
+        {a, b}, 1, {1.0 - r.options.t, r.options.t}, *out.fused->model, nullptr, *test,
         [&]() -> const Dataset& {
           if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
           return *train;
         },
         t1, s, progress, cancel);
-    if (fusedBn) {
-      out.fusedBn = makeHandle(std::move(*fusedBn), "", "fused");
+    if (rows.fusedBn) {
+      out.fusedBn = makeHandle(std::move(*rows.fusedBn), "", "fused");
       out.bnBatches = r.bnBatches;
     }
+    if (rows.fusedRepair) out.fusedRepair = makeHandle(std::move(*rows.fusedRepair), "", "fused");
   }
   return out;
 }
 
 std::string defaultExportModel(const FusionOutcome& outcome) {
-  return outcome.fusedBn ? "fused_bn" : "fused";
+  return outcome.fusedBn ? "fused_bn" : outcome.fusedRepair ? "fused_repair" : "fused";
 }
 
 std::string exportModelLabel(const std::string& which) {
-  return which == "fused_bn" ? "OT fusion, BN re-estimated" : "OT fusion";
+  return which == "fused_bn"       ? "OT fusion, BN re-estimated"
+         : which == "fused_repair" ? "OT fusion + REPAIR"
+                                   : "OT fusion";
 }
 
 std::string saveFusedModel(const FusionOutcome& outcome, const std::string& whichIn,
@@ -333,11 +357,17 @@ std::string saveFusedModel(const FusionOutcome& outcome, const std::string& whic
     if (!model)
       throw Error("the fused model with re-estimated BatchNorm statistics was not computed "
                   "(models without BatchNorm, or re-estimation turned off)");
+  } else if (which == "fused_repair") {
+    model = outcome.fusedRepair;
+    if (!model)
+      throw Error("the fused model with REPAIR was not computed (REPAIR off, or a BatchNorm "
+                  "network: use fused_bn)");
   } else if (which == "sequential" || which == "sequential_bn") {
     model = which == "sequential" ? outcome.sequential : outcome.sequentialBn;
     if (!model) throw Error("the sequential fusion (" + which + ") was not computed");
   } else {
-    throw Error("unknown fused model '" + which + "' (fused, fused_bn, sequential, sequential_bn)");
+    throw Error("unknown fused model '" + which +
+                "' (fused, fused_bn, fused_repair, sequential, sequential_bn)");
   }
   saveCheckpoint(path, modelOf(model).state(),
                  fusedModelMetadata(outcome.summary, which, outcome.bnBatches));
@@ -509,28 +539,67 @@ ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
   return makeHandle(std::move(m), "", "trained", std::move(metadata));
 }
 
+std::vector<std::string> demoModelFileNames(const DemoOptions& options) {
+  std::vector<std::string> names;
+  for (const char* part : {"A", "B"}) {
+    // "demo2": the recipe below; files of the earlier one-epoch demo are not reused.
+    if (!options.personalSplit) {
+      names.push_back(std::string("mlpnet_demo2_seed") + (part[0] == 'A' ? "0" : "1") + ".pt");
+      continue;
+    }
+    names.push_back("mlpnet_demo2_personal_c" + std::to_string(options.specialClass) + "_p" +
+                    shortestNumber(options.fraction) + "_s" + std::to_string(options.splitSeed) +
+                    "_" + part + ".pt");
+  }
+  return names;
+}
+
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
-                                    const ProgressFn& progress, const CancelFlag* cancel) {
+                                    const ProgressFn& progress, const CancelFlag* cancel,
+                                    const DemoOptions& options) {
   namespace fs = std::filesystem;
+  if (options.personalSplit) {
+    if (options.specialClass < 0 || options.specialClass > 9)
+      throw Error("the demo's special class must be a digit 0..9, not " +
+                  std::to_string(options.specialClass));
+    if (!(options.fraction >= 0 && options.fraction <= 1))
+      throw Error("the demo's split fraction must be in [0, 1], not " +
+                  shortestNumber(options.fraction));
+  }
+  if (options.epochs < 1) throw Error("the demo needs at least one training epoch");
   std::error_code ec;
   fs::create_directories(cacheDir, ec);
   if (ec) throw FileError(cacheDir, "cannot create the folder: " + ec.message());
+  const std::vector<std::string> names = demoModelFileNames(options);
   std::vector<std::string> paths;
   for (uint64_t seed = 0; seed < 2; ++seed) {
-    // "demo2": the recipe below; files of the earlier one-epoch demo are not reused.
-    std::string path =
-        (fs::path(cacheDir) / ("mlpnet_demo2_seed" + std::to_string(seed) + ".pt")).string();
+    std::string path = (fs::path(cacheDir) / names[seed]).string();
     paths.push_back(path);
     if (fs::exists(path)) continue;
     auto train = cachedDataset("mnist", Split::Train, dataDir, cancel);
     auto test = cachedDataset("mnist", Split::Test, dataDir, cancel);
+    const char part = seed == 0 ? 'A' : 'B';
+    std::optional<Dataset> subset;
+    std::map<std::string, std::string> splitMetadata;
+    if (options.personalSplit) {
+      PersonalSplitOptions so;
+      so.specialClass = options.specialClass;
+      so.fraction = options.fraction;
+      so.seed = options.splitSeed;
+      const SplitIndices parts = personalSplit(train->labels, 10, so);
+      const std::vector<int64_t>& idx = part == 'A' ? parts.a : parts.b;
+      if (idx.empty())
+        throw Error(std::string("part ") + part + " of the demo's split has no training images");
+      subset = subsetOf(*train, idx, std::string("personal split, part ") + part);
+      splitMetadata = personalSplitMetadata(so, part, int64_t(idx.size()));
+    }
     Model m = Model::initialize(parseArchitecture("mlpnet"), seed);
     // The paper's parents are ~97.7 % (10 epochs, lr 0.01, momentum 0.5). This shorter schedule
     // reaches ~98 % in 4 epochs (about 10 s per model on 2 quiet cores); the weight decay keeps
     // first-layer weights smooth, so matched neurons' weight images look alike in the
     // matching view.
     TrainOptions opt;
-    opt.epochs = kDemoEpochs;
+    opt.epochs = options.epochs;
     opt.batchSize = 128;
     opt.learningRate = 0.05;
     opt.momentum = 0.9;
@@ -538,15 +607,17 @@ std::vector<std::string> demoModels(const std::string& cacheDir, const std::stri
     opt.weightDecay = 5e-4;
     opt.seed = seed;
     opt.augment = false;
-    auto results = trainModel(m, *train, test.get(), opt,
+    auto results = trainModel(m, subset ? *subset : *train, test.get(), opt,
                               withStage(progress, "train demo model " + std::to_string(seed + 1) + "/2"),
                               cancel);
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.2f", results.back().testAccuracy);
-    saveCheckpoint(path, m.state(),
-                   {{"test_accuracy", acc}, {"epoch", std::to_string(kDemoEpochs)},
-                    {"arch", "mlpnet"}, {"seed", std::to_string(seed)}, {"dataset", "mnist"},
-                    {"recipe", "SGD lr 0.05 cosine, momentum 0.9, weight decay 5e-4, batch 128"}});
+    std::map<std::string, std::string> metadata = {
+        {"test_accuracy", acc}, {"epoch", std::to_string(options.epochs)},
+        {"arch", "mlpnet"}, {"seed", std::to_string(seed)}, {"dataset", "mnist"},
+        {"recipe", "SGD lr 0.05 cosine, momentum 0.9, weight decay 5e-4, batch 128"}};
+    metadata.insert(splitMetadata.begin(), splitMetadata.end());
+    saveCheckpoint(path, m.state(), metadata);
   }
   return paths;
 }

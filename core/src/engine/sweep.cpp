@@ -325,16 +325,18 @@ std::string rowLabel(const std::string& key, size_t models, int anchor) {
       {"ensemble", "prediction ensemble"},    {"vanilla", "vanilla average"},
       {"fused", "OT fusion"},                 {"vanilla_bn", "vanilla + BN re-est."},
       {"fused_bn", "OT fusion + BN re-est."}, {"sequential", "sequential fusion"},
-      {"sequential_bn", "sequential + BN re-est."}};
+      {"sequential_bn", "sequential + BN re-est."}, {"vanilla_repair", "vanilla + REPAIR"},
+      {"fused_repair", "OT fusion + REPAIR"}};
   auto it = labels.find(key);
   return it == labels.end() ? key : it->second;
 }
 
 int rowOrder(const std::string& key) {
   if (key.rfind("model_", 0) == 0) return std::atoi(key.c_str() + 6);
-  static const char* order[] = {"ensemble", "vanilla", "fused", "vanilla_bn", "fused_bn",
-                                "sequential", "sequential_bn"};
-  for (int i = 0; i < 7; ++i)
+  static const char* order[] = {"ensemble",   "vanilla",       "fused",
+                                "vanilla_bn", "fused_bn",      "vanilla_repair",
+                                "fused_repair", "sequential",  "sequential_bn"};
+  for (int i = 0; i < 9; ++i)
     if (key == order[i]) return 100000 + i;
   return 200000;
 }

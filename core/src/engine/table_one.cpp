@@ -9,6 +9,7 @@
 #include "otfuse/error.h"
 #include "otfuse/fusion/average.h"
 #include "otfuse/fusion/fusion.h"
+#include "otfuse/fusion/matching.h"
 #include "otfuse/text.h"
 
 namespace otfuse {
@@ -74,6 +75,27 @@ TableOneModels evaluateTableOneMany(const std::vector<Model>& models, int anchor
                                   withStage(progress, "evaluate sequential fusion"), cancel));
 
   TableOneModels out;
+  if (opt.repair != RepairMode::None && !fused.hasBatchNorm()) {
+    if (!train) throw Error("REPAIR needs the training set (for its statistics)");
+    if (!opt.aligned || opt.aligned->size() != models.size())
+      throw Error("REPAIR needs every parent aligned onto the anchor");
+    const Dataset& trainSet = train();
+    const long long count =
+        std::min<long long>(static_cast<long long>(std::max(1, opt.repairBatches)) * 128, trainSet.size());
+    const at::Tensor inputs = sampleInputs(trainSet, int(count), opt.seed + 1);
+    if (progress) progress({"REPAIR of OT fusion", 0, 1, ""});
+    out.fusedRepair = repairMergedMany(fused, *opt.aligned, weights, opt.repair, inputs, cancel);
+    record("fused_repair", evaluate(*out.fusedRepair, test, bs,
+                                    withStage(progress, "evaluate OT fusion + REPAIR"), cancel));
+    if (vanilla) {
+      if (progress) progress({"REPAIR of the vanilla average", 0, 1, ""});
+      const Model repaired = repairMergedMany(*vanilla, models, weights, opt.repair, inputs, cancel);
+      record("vanilla_repair", evaluate(repaired, test, bs,
+                                        withStage(progress, "evaluate vanilla + REPAIR"), cancel));
+    }
+    summary.repair = opt.repair;
+    summary.repairImages = count;
+  }
   if (!fused.hasBatchNorm() || opt.bnBatches <= 0 || !train) return out;
   const Dataset& trainSet = train();
   out.fusedBn = reestimateBatchNorm(fused, trainSet, opt, cancel);
@@ -100,7 +122,14 @@ std::map<std::string, std::string> fusedModelMetadata(const FusionSummary& s,
   md["fusion_model"] = which;
   const bool seq = which == "sequential" || which == "sequential_bn";
   const std::string what = seq ? "sequential OT fusion (two models at a time)" : "OT fusion";
-  if (which == "fused_bn" || which == "sequential_bn") {
+  if (which == "fused_repair") {
+    md["fusion_model_description"] =
+        what + ", REPAIR (" + toString(s.repair) + ") with statistics over " +
+        std::to_string(s.repairImages) + " training images (seed " +
+        std::to_string(s.seed + 1) + ")";
+    md["repair"] = toString(s.repair);
+    md["repair_images"] = std::to_string(s.repairImages);
+  } else if (which == "fused_bn" || which == "sequential_bn") {
     md["fusion_model_description"] =
         what + ", BatchNorm statistics re-estimated on " + std::to_string(bnBatches) +
         " batches of 128 training images (seed " + std::to_string(s.seed) + ")";

@@ -589,11 +589,12 @@ struct Accumulator {
 struct CoreResult {
   StateDict fused;
   std::vector<std::vector<LayerResult>> layers;
+  std::vector<StateDict> aligned;  // keepAligned: every model aligned onto the anchor
 };
 
 CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vector<double>& weights,
                     const FusionOptions& opt, const at::Tensor& samples,
-                    const ProgressFn& progress, const CancelFlag* cancel) {
+                    const ProgressFn& progress, const CancelFlag* cancel, bool keepAligned) {
   at::NoGradGuard noGrad;
   const Model& b = models[anchor];
   const Architecture& arch = b.architecture();
@@ -613,6 +614,10 @@ CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vec
 
   CoreResult out;
   out.layers.resize(n);
+  if (keepAligned) {
+    out.aligned.resize(n);
+    out.aligned[anchor] = b.state().clone();
+  }
   std::vector<Accumulator> acc(count);
   const long long total = static_cast<long long>(count) * (n - 1);
   long long done = 0;
@@ -647,6 +652,14 @@ CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vec
           ++done;
         },
         [&](size_t li, Aligned&& x) {
+          if (keepAligned) {
+            if (out.aligned[i].empty()) out.aligned[i] = b.state().clone();
+            const LayerInfo& l = layers[li];
+            out.aligned[i].set(l.weight, x.weight.to(at::kFloat).contiguous());
+            if (x.bias.defined()) out.aligned[i].set(l.bias, x.bias.to(at::kFloat).contiguous());
+            for (size_t k = 0; k < x.perNeuron.size(); ++k)
+              out.aligned[i].set(l.perNeuron[k], x.perNeuron[k].to(at::kFloat).contiguous());
+          }
           accumulate(acc[li].weight, w, x.weight);
           if (x.bias.defined()) accumulate(acc[li].bias, w, x.bias);
           acc[li].perNeuron.resize(x.perNeuron.size());
@@ -710,14 +723,16 @@ std::vector<double> checkedWeights(const std::vector<Model>& models, int anchor,
 
 FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
                   const at::Tensor& samples, const ProgressFn& progress,
-                  const CancelFlag* cancel) {
+                  const CancelFlag* cancel, bool keepAligned) {
   const auto start = std::chrono::steady_clock::now();
   if (std::string why = fusionIncompatibility(a, b); !why.empty())
     throw Error("cannot fuse A onto B: " + why);
   if (!(opt.t >= 0 && opt.t <= 1)) throw Error("the anchor weight t must lie in [0, 1]");
-  CoreResult core = fuseCore({a, b}, 1, {1.0 - opt.t, opt.t}, opt, samples, progress, cancel);
+  CoreResult core =
+      fuseCore({a, b}, 1, {1.0 - opt.t, opt.t}, opt, samples, progress, cancel, keepAligned);
   FusionResult result;
   result.layers = std::move(core.layers[0]);
+  if (keepAligned) result.aligned = Model(b.architecture(), std::move(core.aligned[0]));
   result.fused = Model(b.architecture(), std::move(core.fused));
   result.seconds = secondsSince(start);
   return result;
@@ -726,13 +741,16 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
 MultiFusionResult fuseMany(const std::vector<Model>& models, int anchor,
                            const std::vector<double>& weights, const FusionOptions& options,
                            const at::Tensor& samples, const ProgressFn& progress,
-                           const CancelFlag* cancel) {
+                           const CancelFlag* cancel, bool keepAligned) {
   const auto start = std::chrono::steady_clock::now();
   MultiFusionResult result;
   result.weights = checkedWeights(models, anchor, weights);
   result.anchor = anchor;
-  CoreResult core = fuseCore(models, anchor, result.weights, options, samples, progress, cancel);
+  CoreResult core =
+      fuseCore(models, anchor, result.weights, options, samples, progress, cancel, keepAligned);
   result.layers = std::move(core.layers);
+  for (StateDict& state : core.aligned)
+    result.aligned.emplace_back(models[anchor].architecture(), std::move(state));
   result.fused = Model(models[anchor].architecture(), std::move(core.fused));
   result.seconds = secondsSince(start);
   return result;

@@ -483,4 +483,40 @@ Model repairMerged(const Model& merged, const Model& alignedA, const Model& b, d
   return repairMerged(merged, parentStatistics(alignedA, b, inputs), t, mode, inputs, cancel);
 }
 
+Model repairMergedMany(const Model& merged, const std::vector<Model>& aligned,
+                       const std::vector<double>& weights, RepairMode mode,
+                       const at::Tensor& inputs, const CancelFlag* cancel) {
+  if (mode == RepairMode::None) return merged;
+  checkRepairable(merged);
+  if (aligned.size() < 2 || aligned.size() != weights.size())
+    throw Error("REPAIR needs two or more aligned parents and one weight per parent (got " +
+                std::to_string(aligned.size()) + " parents, " + std::to_string(weights.size()) +
+                " weights)");
+  if (aligned.size() == 2)
+    return repairMerged(merged, aligned[0], aligned[1], weights[1], mode, inputs, cancel);
+  if (mode == RepairMode::ClosedForm)
+    throw Error("closed-form REPAIR is defined for two parents (it needs their covariance); "
+                "use exact REPAIR for " + std::to_string(aligned.size()) + " models");
+  // The exact variant only needs the targets: fold them into one "parent" and use t = 0.
+  ParentStatistics targets;
+  for (size_t i = 0; i < aligned.size(); ++i) {
+    throwIfCancelled(cancel);
+    const LayerStatistics s = preActivationStatistics(aligned[i], inputs);
+    if (i == 0) {
+      targets.a.mean.resize(s.mean.size());
+      targets.a.var.resize(s.var.size());
+    }
+    for (size_t li = 0; li < s.mean.size(); ++li) {
+      if (!s.mean[li].defined()) continue;
+      const at::Tensor mean = weights[i] * s.mean[li], sd = weights[i] * s.var[li].sqrt();
+      targets.a.mean[li] = targets.a.mean[li].defined() ? targets.a.mean[li] + mean : mean;
+      targets.a.var[li] = targets.a.var[li].defined() ? targets.a.var[li] + sd : sd;  // std sum
+    }
+  }
+  for (at::Tensor& v : targets.a.var)
+    if (v.defined()) v = v.square();  // repairMerged reads a variance
+  targets.b = targets.a;
+  return repairMerged(merged, targets, 0.0, mode, inputs, cancel);
+}
+
 }  // namespace otfuse

@@ -150,7 +150,10 @@ std::string reportJson(const FusionSummary& s, const std::vector<LayerResult>* l
     << ", \"marginals\": " << quoted(toString(opt.marginals)) << ", \"t\": " << number(opt.t)
     << ", \"ot_output_layer\": " << (opt.otOutputLayer ? "true" : "false")
     << ", \"stream_map\": " << quoted(toString(opt.streamMap))
-    << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed << "},\n";
+    << ", \"samples\": " << s.samples << ", \"seed\": " << s.seed;
+  if (s.repair != RepairMode::None)
+    o << ", \"repair\": " << quoted(toString(s.repair)) << ", \"repair_images\": " << s.repairImages;
+  o << "},\n";
   o << "  \"plans\": " << planStatusJson(s.plans, opt) << ",\n";
   if (!s.modelPlans.empty()) {
     o << "  \"model_plans\": [";

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "otfuse/fusion/methods.h"
 #include "otfuse/fusion/options.h"
 #include "otfuse/fusion/report.h"
 #include "otfuse/runtime.h"
@@ -163,6 +164,12 @@ struct FusionRequest {
   int bnBatches = 20;        // BatchNorm models: also both averages with re-estimated BN
                              // statistics (batches of 128 training images; 0 = skip)
   bool probabilityEnsemble = false;
+  /// Networks without BatchNorm: also REPAIR (fusion/methods.h) the fused model and the vanilla
+  /// average, rows fused_repair and vanilla_repair (statistics over repairBatches batches of
+  /// 128 training images); None: not computed. Closed form: two models only (Error for more).
+  /// BatchNorm networks: ignored (their rows are fused_bn / vanilla_bn).
+  RepairMode repair = RepairMode::None;
+  int repairBatches = 10;
 };
 
 struct FusionOutcome {
@@ -173,6 +180,9 @@ struct FusionOutcome {
   /// bnBatches training batches; null unless computed (BatchNorm models, evaluate, bnBatches > 0).
   ModelPtr fusedBn;
   int bnBatches = 0;
+  /// The "fused_repair" row's model (request.repair, networks without BatchNorm); null
+  /// otherwise.
+  ModelPtr fusedRepair;
   ModelPtr vanilla;                 // null when shapes differ
   /// N-model requests: modelLayers[i] are model i's plans onto the anchor (empty for the
   /// anchor); `layers` then holds those of the first model that is not the anchor. For a/b
@@ -192,13 +202,16 @@ struct FusionOutcome {
 };
 
 /// The fused model an export writes unless the user picks another: "fused_bn" when it was
-/// computed (the table's best row for BatchNorm models), else "fused".
+/// computed (the table's best row for BatchNorm models), else "fused_repair" when REPAIR was
+/// asked for, else "fused".
 std::string defaultExportModel(const FusionOutcome& outcome);
 
-/// The row label of "fused" / "fused_bn": "OT fusion" / "OT fusion, BN re-estimated".
+/// The row label of "fused" / "fused_bn" / "fused_repair": "OT fusion" / "OT fusion, BN
+/// re-estimated" / "OT fusion + REPAIR".
 std::string exportModelLabel(const std::string& which);
 
-/// Saves the fused model `which` ("fused", "fused_bn", "sequential" or "sequential_bn"; empty =
+/// Saves the fused model `which` ("fused", "fused_bn", "fused_repair", "sequential" or
+/// "sequential_bn"; empty =
 /// defaultExportModel) as a
 /// checkpoint whose metadata says which one it is and its row of the table (see
 /// fusedModelMetadata in table_one.h); atomic. Returns the key written. Throws Error when that
@@ -277,9 +290,28 @@ ModelPtr trainNewModel(const TrainRequest& request, const ProgressFn& progress =
 /// For `--demo`: the two MNIST MLPNets in `cacheDir` (trained on first use, seeds 0 and 1:
 /// kDemoEpochs epochs of SGD lr 0.05 with cosine decay, momentum 0.9, weight decay 5e-4, batch
 /// 128; about 98 % test accuracy, like the paper's 97.7 % parents), returned as paths.
+///
+/// With `options.personalSplit` (the paper's heterogeneous-data setting, Section 5.1; see
+/// data/split.h): model A (seed 0) is trained on part A of the personal split of MNIST's
+/// training set (every example of `specialClass` plus `fraction` of each other class, chosen
+/// with `splitSeed`), model B (seed 1) on part B (the rest, no example of the special class).
+/// Same recipe; the files are named after the split ("mlpnet_demo2_personal_c4_p0.1_s0_A.pt",
+/// "..._B.pt") and their metadata records it (personalSplitMetadata). Throws Error for a
+/// special class outside 0..9 or a fraction outside [0, 1].
 constexpr int kDemoEpochs = 4;
+struct DemoOptions {
+  bool personalSplit = false;
+  int specialClass = 4;
+  double fraction = 0.1;
+  uint64_t splitSeed = 0;
+  int epochs = kDemoEpochs;  // tests train shorter (the files' names do not record it)
+};
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,
                                     const ProgressFn& progress = {},
-                                    const CancelFlag* cancel = nullptr);
+                                    const CancelFlag* cancel = nullptr,
+                                    const DemoOptions& options = {});
+
+/// The file names demoModels uses in its cache folder for `options` (A, then B).
+std::vector<std::string> demoModelFileNames(const DemoOptions& options = {});
 
 }  // namespace otfuse

@@ -24,6 +24,15 @@ struct TableOneOptions {
   int bnBatches = 20;  // BatchNorm re-estimation: batches of 128 training images; 0 = skip
   uint64_t seed = 0;   // which training batches the re-estimation uses
   int batchSize = 1000;
+  /// REPAIR (fusion/methods.h) for networks without BatchNorm: also the rows fused_repair (the
+  /// fused model repaired with the aligned parents' statistics) and vanilla_repair (the vanilla
+  /// average repaired with the parents' own), statistics over repairBatches x 128 training
+  /// images chosen by seed + 1. `aligned` (required then): every parent aligned onto the
+  /// anchor, in the models' order (fuse / fuseMany with keepAligned). Ignored for BatchNorm
+  /// networks (their correction is the *_bn rows).
+  RepairMode repair = RepairMode::None;
+  int repairBatches = 10;
+  const std::vector<Model>* aligned = nullptr;
 };
 
 /// The two-model row (A aligned onto the anchor B): evaluateTableOneMany({a, b}, anchor 1,
@@ -46,6 +55,7 @@ std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Mode
 struct TableOneModels {
   std::optional<Model> fusedBn;       // row fused_bn
   std::optional<Model> sequentialBn;  // row sequential_bn
+  std::optional<Model> fusedRepair;   // row fused_repair
 };
 
 /// The N-model Table-1 row. Keys of summary.accuracy / summary.loss: model_0 .. model_{N-1}

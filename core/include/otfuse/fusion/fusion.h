@@ -12,6 +12,7 @@
 // Neuron groups (models/model.h) carry the maps: a layer writing a group that already has a map
 // (a residual stream) reuses it, so every layer reading a group sees one map.
 // A run is a pure function of (models, samples, options): no hidden randomness.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct FusionResult {
   Model fused;
   std::vector<LayerResult> layers;
   double seconds = 0;  // alignment + averaging
+  /// With keepAligned: A aligned onto B, i.e. the model whose average (1 - t) aligned + t B is
+  /// `fused` (what REPAIR measures, fusion/matching.h).
+  std::optional<Model> aligned;
 };
 
 /// Fuses A (aligned) onto B (anchor). `samples` (float [K, C, H, W], normalized) are the shared
@@ -34,7 +38,7 @@ struct FusionResult {
 /// architecture family / layer structure), Cancelled when cancelled.
 FusionResult fuse(const Model& a, const Model& b, const FusionOptions& options,
                   const at::Tensor& samples = at::Tensor(), const ProgressFn& progress = {},
-                  const CancelFlag* cancel = nullptr);
+                  const CancelFlag* cancel = nullptr, bool keepAligned = false);
 
 /// N-model fusion: every model is aligned onto models[anchor] layer by layer (each with its
 /// own plan; all share the anchor's past, i.e. each model's input axis is re-indexed with its
@@ -50,11 +54,15 @@ struct MultiFusionResult {
   /// the anchor itself.
   std::vector<std::vector<LayerResult>> layers;
   double seconds = 0;
+  /// With keepAligned: every model aligned onto the anchor (aligned[anchor] is the anchor), so
+  /// that `fused` is the weighted average of these; empty otherwise.
+  std::vector<Model> aligned;
 };
 MultiFusionResult fuseMany(const std::vector<Model>& models, int anchor,
                            const std::vector<double>& weights, const FusionOptions& options,
                            const at::Tensor& samples = at::Tensor(),
-                           const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+                           const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr,
+                           bool keepAligned = false);
 
 /// The sequential variant, for comparison: starting from the anchor, fold in the other models
 /// one at a time in order, F <- fuse(model_i onto F) with t = (weight of F so far) / (that +

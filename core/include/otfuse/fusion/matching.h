@@ -108,4 +108,14 @@ Model repairMerged(const Model& merged, const ParentStatistics& parents, double 
 Model repairMerged(const Model& merged, const Model& alignedA, const Model& b, double t,
                    RepairMode mode, const at::Tensor& inputs, const CancelFlag* cancel = nullptr);
 
+/// REPAIR of `merged` = sum_i weights[i] aligned[i] (weights normalized, N >= 2 parents all
+/// aligned onto one anchor, which is its own aligned copy): every hidden layer's per-channel
+/// pre-activation mean and std are reset to sum_i w_i mu_i and sum_i w_i s_i of the aligned
+/// parents over `inputs`. Exact mode as in repairMerged. Closed form: two parents only (it
+/// needs their covariance; then exactly repairMerged with t = weights[1]); Error for more.
+/// Throws Error for BatchNorm networks, as repairMerged.
+Model repairMergedMany(const Model& merged, const std::vector<Model>& aligned,
+                       const std::vector<double>& weights, RepairMode mode,
+                       const at::Tensor& inputs, const CancelFlag* cancel = nullptr);
+
 }  // namespace otfuse

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "otfuse/fusion/methods.h"
 #include "otfuse/fusion/options.h"
 
 namespace otfuse {
@@ -42,6 +43,11 @@ struct FusionSummary {
   /// The sequential variant (fuseSequential; row "sequential"): its alignment time, 0 when it
   /// was not computed.
   double sequentialSeconds = 0;
+  /// REPAIR of the fused and vanilla models (rows fused_repair, vanilla_repair; networks
+  /// without BatchNorm): the variant and how many training images its statistics came from;
+  /// None when not computed.
+  RepairMode repair = RepairMode::None;
+  long long repairImages = 0;
 };
 
 /// The status of the plans of all models onto the anchor together (layers[anchor] is empty).
