@@ -6,17 +6,9 @@
 # Needs the real MNIST files; exits 77 (skipped) without them.
 # usage: test_cli_compare.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
+fresh_work cd
 for spec in a:mlp:32-16,bias:1 b:mlp:32-16,bias:2 d:mlp:24-16,bias:4; do
   IFS=: read -r name fam widths seed <<< "$spec"
   "$otfuse" train --arch "$fam:$widths" --dataset mnist --out "$name.pt" --limit 1000 --epochs 1 \

@@ -6,8 +6,7 @@
 # dataset-fashion-mnist) or MNIST.
 # usage: test_cli_dataset_choice.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 datasets=$("$otfuse" data list 2>&1 || true)
 for name in fashion-mnist mnist; do
   if ! grep -Eq "^$name +found " <<< "$datasets"; then
@@ -15,10 +14,7 @@ for name in fashion-mnist mnist; do
     exit 77
   fi
 done
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+fresh_work cd
 
 for spec in f1:fashion-mnist:1 f2:fashion-mnist:2 m1:mnist:3; do
   IFS=: read -r name dataset seed <<< "$spec"

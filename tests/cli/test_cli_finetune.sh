@@ -7,17 +7,9 @@
 # what the table and JSON say, each equal to a run with that --seed. Exits 77 without MNIST.
 # usage: test_cli_finetune.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
+fresh_work cd
 
 for s in 1 2; do
   "$otfuse" train --arch mlp:32 --dataset mnist --out "m$s.pt" --limit 2000 --epochs 1 \

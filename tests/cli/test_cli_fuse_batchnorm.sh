@@ -8,13 +8,9 @@
 # python3), so no download and no ../shared is needed. Exits 77 (skipped) without python3.
 # usage: test_cli_fuse_batchnorm.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 command -v python3 > /dev/null || { echo "SKIP: python3 not found (writes the synthetic data)"; exit 77; }
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+fresh_work cd
 
 python3 - <<'PY'
 import os, random
@@ -102,10 +98,20 @@ for f, key in [("default", "fused_bn"), ("noeval", "fused_bn"), ("plain", "fused
 print("BatchNorm export checks passed")
 PY
 
+# --repair on BatchNorm models: said to be ignored (their correction is the BN re-estimation);
+# no REPAIR rows; --out-model fused_repair refused.
+"$otfuse" fuse "${common[@]}" --json --repair exact m1.pt m2.pt > repair.json 2> repair_err.txt
+grep -q "has BatchNorm layers; --repair is ignored" repair_err.txt || fail "no note: $(cat repair_err.txt)"
+python3 -c 'import json,sys; a=json.load(open("repair.json"))["accuracy"]; sys.exit(any("repair" in k for k in a) or "fused_bn" not in a)' \
+  || fail "REPAIR rows on a BatchNorm model: $(cat repair.json | head -c 400)"
+rc=0
+"$otfuse" fuse "${common[@]}" --repair exact --out x.pt --out-model fused_repair m1.pt m2.pt 2> err.txt || rc=$?
+[[ $rc -eq 1 && ! -e x.pt ]] && grep -q "REPAIR is for networks without them" err.txt || fail "$(cat err.txt)"
+
 # Bad choices: clear message, exit 1, no file.
 rc=0
 "$otfuse" fuse "${common[@]}" --out x.pt --out-model sideways m1.pt m2.pt 2> err.txt || rc=$?
-[[ $rc -eq 1 && ! -e x.pt ]] && grep -q "out-model expects fused_bn, fused or auto" err.txt || fail "$(cat err.txt)"
+[[ $rc -eq 1 && ! -e x.pt ]] && grep -q "out-model expects fused_bn, fused_repair, fused or auto" err.txt || fail "$(cat err.txt)"
 rc=0
 "$otfuse" fuse "${common[@]}" --out x.pt --out-model fused_bn --bn-batches 0 m1.pt m2.pt 2> err.txt || rc=$?
 [[ $rc -eq 1 && ! -e x.pt ]] && grep -q "bn-batches is 0" err.txt || fail "$(cat err.txt)"

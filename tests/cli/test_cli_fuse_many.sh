@@ -13,17 +13,9 @@
 # Needs the real MNIST files; exits 77 (skipped) without them.
 # usage: test_cli_fuse_many.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
+fresh_work cd
 
 # a, b, c: one architecture; d: narrower first layer (fusable, no vanilla average);
 # e: one hidden layer fewer (cannot be fused with the others).

@@ -6,16 +6,9 @@
 # exits 77 (skipped) without MNIST.
 # usage: test_cli_skill_transfer.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
-rm -rf "$work"
-mkdir -p "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
+fresh_work
 common=(--arch mlp:32 --dataset mnist --limit 3000 --epochs 2 --lr 0.05 --momentum 0.9 --no-progress)
 
 "$otfuse" train --help | grep -q -- "--split-part" || fail "train --help lacks --split-part"

@@ -15,21 +15,13 @@
 # `parallel`, installed by run.sh; exit 77 without it).
 # usage: test_cli_sweep.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
 if ! parallel --version 2>/dev/null | grep -q "GNU parallel"; then
   echo "SKIP: GNU parallel not installed (Debian package parallel; run.sh installs it)"
   exit 77
 fi
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+fresh_work cd
 
 for s in 0 1 2 3; do
   "$otfuse" train --arch mlp:32 --dataset mnist --out "m$s.pt" --limit 2000 --epochs 1 \

@@ -4,16 +4,10 @@
 # (run.sh fetches them); exits 77 (skipped) when they are missing.
 # usage: test_cli_train_eval.sh OTFUSE_EXECUTABLE WORK_DIR
 set -euo pipefail
-otfuse=$1
-work=$2
-data_dir=${OTFUSE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/otfuse/datasets}
-if [[ ! -e $data_dir/mnist/t10k-labels-idx1-ubyte && ! -e $data_dir/mnist/t10k-labels-idx1-ubyte.gz ]]; then
-  echo "SKIP: MNIST not found under $data_dir/mnist (run scripts/fetch_mnist.sh)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
+require_mnist
 mkdir -p "$work"
 rm -f "$work"/cli_a.pt "$work"/cli_b.pt
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$otfuse" train --help | grep -q -- "--schedule" || fail "train --help lacks --schedule"
 "$otfuse" eval --help | grep -q -- "--ensemble" || fail "eval --help lacks --ensemble"
