@@ -362,7 +362,8 @@ class TestStudio : public QObject {
   }
 
   // BatchNorm runs add two rows (re-estimated statistics); other runs do not show them (nor
-  // the two rows of the sequential variant of N-model runs, issue 9).
+  // the two rows of the sequential variant of N-model runs, issue 9, nor the two REPAIR rows,
+  // issue 11, unless computed).
   void batchNormRowsOnlyWhenComputed() {
     ResultsView view;
     FusionSummary s;
@@ -377,7 +378,7 @@ class TestStudio : public QObject {
       return hidden;
     };
     view.setSummary(s);
-    QCOMPARE(hiddenRows(), 4);
+    QCOMPARE(hiddenRows(), 6);
     QVERIFY(qIsNaN(view.tableAccuracy("fused_bn")));
     const int shortHeight = view.table()->height();
     s.accuracy["fused_bn"] = 42.5;
@@ -385,13 +386,19 @@ class TestStudio : public QObject {
     s.accuracy["vanilla_bn"] = 20.25;
     s.loss["vanilla_bn"] = 2.5;
     view.setSummary(s);
-    QCOMPARE(hiddenRows(), 2);  // sequential, sequential_bn
+    QCOMPARE(hiddenRows(), 4);  // *_repair, sequential, sequential_bn
     QCOMPARE(view.tableAccuracy("fused_bn"), 42.5);
     QCOMPARE(view.tableLoss("vanilla_bn"), 2.5);
     QVERIFY(view.table()->height() > shortHeight);
     QCOMPARE(view.plots().front()->plottableCount(), 7);
+    s.accuracy["fused_repair"] = 50.5;
+    s.loss["fused_repair"] = 0.5;
+    view.setSummary(s);
+    QCOMPARE(hiddenRows(), 3);
+    QCOMPARE(view.tableAccuracy("fused_repair"), 50.5);
+    QCOMPARE(view.plots().front()->plottableCount(), 8);
     view.clear();
-    QCOMPARE(hiddenRows(), 4);
+    QCOMPARE(hiddenRows(), 6);
   }
 
   // Issue 8: stored results say so, with the date they were measured, until a measured
