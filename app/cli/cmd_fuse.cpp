@@ -402,7 +402,7 @@ int cmdFuse(Args& args) {
     fusedModel = std::move(fused.fused);
     modelLayers = {std::move(fused.layers), {}};
     summary.fusionSeconds = fused.seconds;
-    if (repairRows) aligned = {std::move(*fused.aligned), models[1]};
+    aligned = std::move(fused.aligned);
   } else {
     MultiFusionResult fused =
         fuseMany(models, anchor, weights, opt, inputs, progress, interruptFlag(), repairRows);
@@ -555,26 +555,11 @@ int cmdFuse(Args& args) {
   if (pairLabels) std::printf(", t = %g", opt.t);
   std::printf("\n\n");
   if (evaluateModels) {
-    std::vector<std::pair<std::string, std::string>> rows;  // key, label
-    for (size_t i = 0; i < n; ++i)
-      rows.emplace_back("model_" + std::to_string(i),
-                        pairLabels ? (i == 0 ? "model A" : "model B")
-                                   : "model " + std::to_string(i) + (int(i) == anchor ? " (anchor)" : ""));
-    rows.insert(rows.end(), {{"ensemble", "prediction ensemble"},
-                             {"vanilla", "vanilla average"},
-                             {"fused", "OT fusion"},
-                             {"vanilla_bn", "vanilla + BN re-est."},
-                             {"fused_bn", "OT fusion + BN re-est."},
-                             {"vanilla_repair", "vanilla + REPAIR"},
-                             {"fused_repair", "OT fusion + REPAIR"}});
-    if (sequential)
-      rows.insert(rows.end(), {{"sequential", "sequential fusion"},
-                               {"sequential_bn", "sequential + BN re-est."}});
     std::printf("%-24s %10s %10s\n", "", "accuracy", "loss");
-    for (const auto& [key, label] : rows) {
+    for (const auto& [key, label] : allTableRows(summary, pairLabels)) {
       auto it = summary.accuracy.find(key);
       if (it == summary.accuracy.end()) {
-        if (key.find("_bn") == std::string::npos && key.find("_repair") == std::string::npos)
+        if (!optionalTableRow(key))
           std::printf("%-24s %10s %10s\n", label.c_str(), "n/a", "n/a");
         continue;
       }

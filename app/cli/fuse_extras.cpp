@@ -112,7 +112,7 @@ FuseExtrasResult runFuseExtras(const FuseExtras& e, const FuseExtrasInput& in,
         FusionResult f = fuse(in.models[0], in.models[1], in.opt, inputs,
                               withStage(progress, stage), cancel, repair);
         fused = std::move(f.fused);
-        if (repair) aligned = {std::move(*f.aligned), in.models[1]};
+        aligned = std::move(f.aligned);
       } else {
         MultiFusionResult f = fuseMany(in.models, in.anchor, in.weights, in.opt, inputs,
                                        withStage(progress, stage), cancel, repair);
@@ -191,7 +191,8 @@ FuseExtrasResult runFuseExtras(const FuseExtras& e, const FuseExtrasInput& in,
   return r;
 }
 
-std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& s, bool pairLabels) {
+std::vector<std::pair<std::string, std::string>> allTableRows(const FusionSummary& s,
+                                                              bool pairLabels) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (size_t i = 0; i < s.models.size(); ++i)
     rows.emplace_back("model_" + std::to_string(i),
@@ -206,8 +207,19 @@ std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& 
                            {"fused_repair", "OT fusion + REPAIR"},
                            {"sequential", "sequential fusion"},
                            {"sequential_bn", "sequential + BN re-est."}});
+  return rows;
+}
+
+bool optionalTableRow(const std::string& key) {
+  auto endsWith = [&](const std::string& tail) {
+    return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return endsWith("_bn") || endsWith("_repair") || key.rfind("sequential", 0) == 0;
+}
+
+std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& s, bool pairLabels) {
   std::vector<std::pair<std::string, std::string>> present;
-  for (auto& row : rows)
+  for (auto& row : allTableRows(s, pairLabels))
     if (s.accuracy.count(row.first)) present.push_back(row);
   return present;
 }

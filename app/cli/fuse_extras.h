@@ -65,7 +65,14 @@ struct FuseExtrasResult {
 FuseExtrasResult runFuseExtras(const FuseExtras& extras, const FuseExtrasInput& in,
                                const ProgressFn& progress, const CancelFlag* cancel);
 
-/// The row keys of a Table-1 summary in display order with their labels.
+/// Every row key a Table-1 summary can have (parents: summary.models, summary.anchor), in
+/// display order, with its label.
+std::vector<std::pair<std::string, std::string>> allTableRows(const FusionSummary& summary,
+                                                              bool pairLabels);
+/// Rows shown only when computed (*_bn, *_repair, sequential*); the others read "n/a" when
+/// absent (e.g. vanilla for different widths).
+bool optionalTableRow(const std::string& key);
+/// The rows of allTableRows the summary has.
 std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& summary,
                                                            bool pairLabels);
 

@@ -491,11 +491,13 @@ class TestEngine : public QObject {
     const Dataset train = loadDataset("cifar10", Split::Train, dataDir);
     const at::Tensor inputs = sampleInputs(train, 256, r.seed + 1);
     const FusionResult f = fuse(*m[0]->model, *m[1]->model, r.options, {}, {}, nullptr, true);
-    QVERIFY(f.aligned.has_value());
-    const Model mixed = vanillaAverage(*f.aligned, *m[1]->model, r.options.t);
+    QCOMPARE(f.aligned.size(), size_t(2));
+    for (const auto& [key, value] : m[1]->model->state())  // aligned[1] is B itself
+      QVERIFY2(at::equal(f.aligned[1].state().at(key), value), key.c_str());
+    const Model mixed = vanillaAverage(f.aligned[0], *m[1]->model, r.options.t);
     for (const auto& [key, value] : f.fused.state())
       QVERIFY2(at::allclose(mixed.state().at(key), value, 1e-5, 1e-6), key.c_str());
-    const ParentStatistics parents = parentStatistics(*f.aligned, *m[1]->model, inputs);
+    const ParentStatistics parents = parentStatistics(f.aligned[0], *m[1]->model, inputs);
     const LayerStatistics got = preActivationStatistics(*o.fusedRepair->model, inputs);
     const double t = r.options.t;
     int checked = 0;

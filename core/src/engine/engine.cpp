@@ -313,15 +313,13 @@ FusionOutcome runFusion(const FusionRequest& r, const ProgressFn& progress,
     t1.t = r.options.t;
     t1.bnBatches = r.bnBatches;
     t1.seed = r.seed;
-    const std::vector<Model> aligned =
-        repair ? std::vector<Model>{*fused.aligned, b} : std::vector<Model>{};
     if (repair) {
       t1.repair = r.repair;
       t1.repairBatches = r.repairBatches;
-      t1.aligned = &aligned;
+      t1.aligned = &fused.aligned;
     }
-    TableOneModels rows = evaluateTableOneMany(
-        {a, b}, 1, {1.0 - r.options.t, r.options.t}, *out.fused->model, nullptr, *test,
+    TableOneModels rows = evaluateTableOne(
+        a, b, *out.fused->model, *test,
         [&]() -> const Dataset& {
           if (!train) train = cachedDataset(r.dataset, Split::Train, r.dataDir, cancel);
           return *train;
@@ -540,18 +538,12 @@ ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
 }
 
 std::vector<std::string> demoModelFileNames(const DemoOptions& options) {
-  std::vector<std::string> names;
-  for (const char* part : {"A", "B"}) {
-    // "demo2": the recipe below; files of the earlier one-epoch demo are not reused.
-    if (!options.personalSplit) {
-      names.push_back(std::string("mlpnet_demo2_seed") + (part[0] == 'A' ? "0" : "1") + ".pt");
-      continue;
-    }
-    names.push_back("mlpnet_demo2_personal_c" + std::to_string(options.specialClass) + "_p" +
-                    shortestNumber(options.fraction) + "_s" + std::to_string(options.splitSeed) +
-                    "_" + part + ".pt");
-  }
-  return names;
+  // "demo2": the recipe below; files of the earlier one-epoch demo are not reused.
+  if (!options.personalSplit) return {"mlpnet_demo2_seed0.pt", "mlpnet_demo2_seed1.pt"};
+  const std::string stem = "mlpnet_demo2_personal_c" + std::to_string(options.specialClass) +
+                           "_p" + shortestNumber(options.fraction) + "_s" +
+                           std::to_string(options.splitSeed);
+  return {stem + "_A.pt", stem + "_B.pt"};
 }
 
 std::vector<std::string> demoModels(const std::string& cacheDir, const std::string& dataDir,

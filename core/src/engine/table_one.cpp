@@ -21,16 +21,14 @@ Model reestimateBatchNorm(const Model& model, const Dataset& train, const TableO
   return out;
 }
 
-std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Model& fused,
-                                      const Dataset& test,
-                                      const std::function<const Dataset&()>& train,
-                                      const TableOneOptions& opt, FusionSummary& summary,
-                                      const ProgressFn& progress, const CancelFlag* cancel) {
+TableOneModels evaluateTableOne(const Model& a, const Model& b, const Model& fused,
+                                const Dataset& test, const std::function<const Dataset&()>& train,
+                                const TableOneOptions& opt, FusionSummary& summary,
+                                const ProgressFn& progress, const CancelFlag* cancel) {
   // {1 - t, t} as given (not renormalized), so that the vanilla row is vanillaAverage(a, b, t)
   // to the last bit.
   return evaluateTableOneMany({a, b}, 1, {1.0 - opt.t, opt.t}, fused, nullptr, test, train, opt,
-                              summary, progress, cancel)
-      .fusedBn;
+                              summary, progress, cancel);
 }
 
 TableOneModels evaluateTableOneMany(const std::vector<Model>& models, int anchor,

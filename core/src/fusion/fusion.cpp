@@ -615,8 +615,9 @@ CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vec
   CoreResult out;
   out.layers.resize(n);
   if (keepAligned) {
-    out.aligned.resize(n);
-    out.aligned[anchor] = b.state().clone();
+    // Copies of B's entries (tensors shared, not cloned): alignment replaces every layer's
+    // tensors of a non-anchor copy; the anchor's stays B.
+    out.aligned.assign(n, b.state());
   }
   std::vector<Accumulator> acc(count);
   const long long total = static_cast<long long>(count) * (n - 1);
@@ -653,7 +654,6 @@ CoreResult fuseCore(const std::vector<Model>& models, int anchor, const std::vec
         },
         [&](size_t li, Aligned&& x) {
           if (keepAligned) {
-            if (out.aligned[i].empty()) out.aligned[i] = b.state().clone();
             const LayerInfo& l = layers[li];
             out.aligned[i].set(l.weight, x.weight.to(at::kFloat).contiguous());
             if (x.bias.defined()) out.aligned[i].set(l.bias, x.bias.to(at::kFloat).contiguous());
@@ -732,7 +732,7 @@ FusionResult fuse(const Model& a, const Model& b, const FusionOptions& opt,
       fuseCore({a, b}, 1, {1.0 - opt.t, opt.t}, opt, samples, progress, cancel, keepAligned);
   FusionResult result;
   result.layers = std::move(core.layers[0]);
-  if (keepAligned) result.aligned = Model(b.architecture(), std::move(core.aligned[0]));
+  for (StateDict& state : core.aligned) result.aligned.emplace_back(b.architecture(), std::move(state));
   result.fused = Model(b.architecture(), std::move(core.fused));
   result.seconds = secondsSince(start);
   return result;

@@ -35,6 +35,13 @@ struct TableOneOptions {
   const std::vector<Model>* aligned = nullptr;
 };
 
+/// The models of the *_bn and fused_repair rows, when computed.
+struct TableOneModels {
+  std::optional<Model> fusedBn;       // row fused_bn
+  std::optional<Model> sequentialBn;  // row sequential_bn
+  std::optional<Model> fusedRepair;   // row fused_repair
+};
+
 /// The two-model row (A aligned onto the anchor B): evaluateTableOneMany({a, b}, anchor 1,
 /// weights {1 - opt.t, opt.t}), with no sequential row.
 /// Fills summary.accuracy / summary.loss with the keys model_0, model_1, ensemble, vanilla
@@ -42,21 +49,14 @@ struct TableOneOptions {
 /// bnBatches > 0 also vanilla_bn, fused_bn; summary.evaluationSeconds is the fused model's
 /// test pass. `train` is called only if the BatchNorm rows need training images. The parents
 /// are evaluated first, so the timed pass of the fused model runs on warm thread pools.
-/// Returns the model of the fused_bn row (reestimateBatchNorm of `fused`) when it was
-/// computed, so that exactly the model whose numbers the table shows can be saved.
-std::optional<Model> evaluateTableOne(const Model& a, const Model& b, const Model& fused,
-                                      const Dataset& test,
-                                      const std::function<const Dataset&()>& train,
-                                      const TableOneOptions& opt, FusionSummary& summary,
-                                      const ProgressFn& progress = {},
-                                      const CancelFlag* cancel = nullptr);
-
-/// The models of the *_bn rows, when computed.
-struct TableOneModels {
-  std::optional<Model> fusedBn;       // row fused_bn
-  std::optional<Model> sequentialBn;  // row sequential_bn
-  std::optional<Model> fusedRepair;   // row fused_repair
-};
+/// Returns the models of the fused_bn row (reestimateBatchNorm of `fused`) and of the
+/// fused_repair row when they were computed, so that exactly the model whose numbers the table
+/// shows can be saved.
+TableOneModels evaluateTableOne(const Model& a, const Model& b, const Model& fused,
+                                const Dataset& test, const std::function<const Dataset&()>& train,
+                                const TableOneOptions& opt, FusionSummary& summary,
+                                const ProgressFn& progress = {},
+                                const CancelFlag* cancel = nullptr);
 
 /// The N-model Table-1 row. Keys of summary.accuracy / summary.loss: model_0 .. model_{N-1}
 /// (each parent, in order), ensemble (all N, opt.ensembleRule), vanilla (only when

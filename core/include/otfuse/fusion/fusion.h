@@ -12,7 +12,6 @@
 // Neuron groups (models/model.h) carry the maps: a layer writing a group that already has a map
 // (a residual stream) reuses it, so every layer reading a group sees one map.
 // A run is a pure function of (models, samples, options): no hidden randomness.
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,9 +26,10 @@ struct FusionResult {
   Model fused;
   std::vector<LayerResult> layers;
   double seconds = 0;  // alignment + averaging
-  /// With keepAligned: A aligned onto B, i.e. the model whose average (1 - t) aligned + t B is
-  /// `fused` (what REPAIR measures, fusion/matching.h).
-  std::optional<Model> aligned;
+  /// With keepAligned: {A aligned onto B, B}, so that `fused` is (1 - t) aligned[0] + t
+  /// aligned[1] (what REPAIR measures, fusion/matching.h; as MultiFusionResult::aligned);
+  /// empty otherwise.
+  std::vector<Model> aligned;
 };
 
 /// Fuses A (aligned) onto B (anchor). `samples` (float [K, C, H, W], normalized) are the shared
@@ -55,7 +55,8 @@ struct MultiFusionResult {
   std::vector<std::vector<LayerResult>> layers;
   double seconds = 0;
   /// With keepAligned: every model aligned onto the anchor (aligned[anchor] is the anchor), so
-  /// that `fused` is the weighted average of these; empty otherwise.
+  /// that `fused` is the weighted average of these; empty otherwise. They share the inputs'
+  /// tensors where alignment leaves an entry as it is: read-only.
   std::vector<Model> aligned;
 };
 MultiFusionResult fuseMany(const std::vector<Model>& models, int anchor,
