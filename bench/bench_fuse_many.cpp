@@ -37,6 +37,8 @@
 #include "otfuse/runtime.h"
 #include "otfuse/train/train.h"
 
+#include "core/model_fixtures.h"  // tests/core: planted permutations, random BatchNorm
+
 using namespace otfuse;
 
 namespace {
@@ -51,56 +53,26 @@ double peakRssMb() {
   return u.ru_maxrss / 1024.0;  // Linux: kilobytes
 }
 
-// `m` with every neuron group consistently permuted (outputs of its writers, inputs of its
-// readers) and Gaussian noise of sigma x (each tensor's std) added.
+// `m` with Gaussian noise of sigma x (each weight's std) on every layer's weight, then every
+// neuron group consistently permuted (outputs of its writers, inputs of its readers; the test
+// fixtures' permutedWith). Permutations and noise come from one generator seeded with `seed`.
 Model permutedNoisyCopy(const Model& m, uint64_t seed, double sigma,
                         std::vector<at::Tensor>* permsOut = nullptr) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const Architecture& arch = m.architecture();
-  std::vector<at::Tensor> perms(arch.numGroups);
-  for (const auto& l : arch.layers)
-    if (l.outGroup >= 0 && !perms[l.outGroup].defined())
-      perms[l.outGroup] = at::randperm(l.outFeatures, gen, at::kLong);
+  const std::vector<at::Tensor> perms = testing::randomPerms(m.architecture(), gen);
   StateDict s = m.state().clone();
-  for (const auto& l : arch.layers) {
-    at::Tensor w = s.at(l.weight);
-    w = w + at::randn(w.sizes(), gen) * (sigma * w.std().item<double>());
-    if (l.outGroup >= 0) {
-      const at::Tensor& p = perms[l.outGroup];
-      w = w.index_select(0, p);
-      if (!l.bias.empty()) s.set(l.bias, s.at(l.bias).index_select(0, p));
-      for (const auto& k : l.perNeuron) s.set(k, s.at(k).index_select(0, p));
-    }
-    if (l.inGroup >= 0) {
-      const at::Tensor& p = perms[l.inGroup];
-      if (l.kind == LayerKind::Linear && l.inSpatial > 1)
-        w = w.reshape({w.size(0), -1, l.inSpatial}).index_select(1, p).reshape({w.size(0), -1});
-      else
-        w = w.index_select(1, p);
-    }
-    s.set(l.weight, w.contiguous());
+  for (const auto& l : m.architecture().layers) {
+    const at::Tensor& w = s.at(l.weight);
+    s.set(l.weight, w + at::randn(w.sizes(), gen) * (sigma * w.std().item<double>()));
   }
   if (permsOut) *permsOut = perms;
-  return Model(arch, std::move(s));
-}
-
-// Random BatchNorm statistics away from the identity.
-Model withRandomBatchNorm(Model m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (const auto& l : m.architecture().layers) {
-    if (l.perNeuron.empty()) continue;
-    m.state().set(l.perNeuron[0], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-    m.state().set(l.perNeuron[1], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[2], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[3], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-  }
-  return m;
+  return testing::permutedWith(Model(m.architecture(), std::move(s)), perms);
 }
 
 // The stream-map comparison (--streams).
 void compareStreamMaps(const std::string& spec, const std::vector<double>& noises) {
   const Architecture arch = parseArchitecture(spec);
-  Model b = withRandomBatchNorm(Model::initialize(arch, 3), 4);
+  Model b = testing::withRandomBatchNorm(Model::initialize(arch, 3), 4);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
   const at::Tensor samples = at::randn({64, arch.inChannels, arch.inHeight, arch.inWidth}, gen);
   std::printf("\n%s: stream maps against a planted permutation (A = anchor + noise, permuted)\n",

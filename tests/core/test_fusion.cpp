@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "common/otfuse_test.h"
+#include "core/model_fixtures.h"
 #include <filesystem>
 
 #include "otfuse/data/dataset.h"
@@ -19,6 +20,7 @@
 #include "core/synthetic_data.h"
 
 using namespace otfuse;
+using namespace otfuse::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -38,58 +40,6 @@ ot::Matrix toEigen(const at::Tensor& t) {
   at::Tensor d = t.to(at::kDouble).contiguous();
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   return Eigen::Map<const RowMajor>(d.data_ptr<double>(), d.size(0), d.size(1));
-}
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
-
-// A copy of `m` whose hidden neurons are randomly permuted group by group; functionally equal.
-Model permutedCopy(const Model& m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const Architecture& arch = m.architecture();
-  std::vector<at::Tensor> perms(arch.numGroups);
-  for (const auto& l : arch.layers)
-    if (l.outGroup >= 0 && !perms[l.outGroup].defined())
-      perms[l.outGroup] = at::randperm(l.outFeatures, gen, at::kLong);
-  StateDict s = m.state().clone();
-  for (const auto& l : arch.layers) {
-    at::Tensor w = s.at(l.weight);
-    if (l.outGroup >= 0) {
-      const at::Tensor& p = perms[l.outGroup];
-      w = w.index_select(0, p);
-      if (!l.bias.empty()) s.set(l.bias, s.at(l.bias).index_select(0, p));
-      for (const auto& k : l.perNeuron) s.set(k, s.at(k).index_select(0, p));
-    }
-    if (l.inGroup >= 0) {
-      const at::Tensor& p = perms[l.inGroup];
-      if (l.kind == LayerKind::Linear && l.inSpatial > 1) {
-        w = w.reshape({w.size(0), -1, l.inSpatial}).index_select(1, p).reshape({w.size(0), -1});
-      } else {
-        w = w.index_select(1, p);
-      }
-    }
-    s.set(l.weight, w.contiguous());
-  }
-  return Model(arch, std::move(s));
-}
-
-// Some BatchNorm statistics that are not the identity, so permutation errors would show.
-Model withRandomBatchNorm(Model m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (const auto& l : m.architecture().layers) {
-    if (l.perNeuron.empty()) continue;
-    m.state().set(l.perNeuron[0], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-    m.state().set(l.perNeuron[1], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[2], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[3], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-  }
-  return m;
-}
-
-at::Tensor randomInputs(const Architecture& a, int n, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randn({n, a.inChannels, a.inHeight, a.inWidth}, gen);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "common/otfuse_test.h"
+#include "core/model_fixtures.h"
 #include "core/synthetic_data.h"
 #include "otfuse/error.h"
 #include "otfuse/fusion/fusion.h"
@@ -17,84 +18,9 @@
 #include "otfuse/train/train.h"
 
 using namespace otfuse;
+using namespace otfuse::testing;
 
 namespace {
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
-
-// Largest |a - b| relative to the largest |b|.
-double relDiff(const at::Tensor& a, const at::Tensor& b) {
-  return maxAbs(a, b) / std::max(1e-30, b.to(at::kDouble).abs().max().item<double>());
-}
-
-// A copy of `m` with every neuron group consistently permuted: one random permutation per
-// group applied to the outputs of every layer writing it (weights, biases, BatchNorm vectors)
-// and the inputs of every layer reading it. Functionally equal to m.
-Model permutedCopy(const Model& m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const Architecture& arch = m.architecture();
-  std::vector<at::Tensor> perms(arch.numGroups);
-  for (const auto& l : arch.layers)
-    if (l.outGroup >= 0 && !perms[l.outGroup].defined())
-      perms[l.outGroup] = at::randperm(l.outFeatures, gen, at::kLong);
-  StateDict s = m.state().clone();
-  for (const auto& l : arch.layers) {
-    at::Tensor w = s.at(l.weight);
-    if (l.outGroup >= 0) {
-      const at::Tensor& p = perms[l.outGroup];
-      w = w.index_select(0, p);
-      if (!l.bias.empty()) s.set(l.bias, s.at(l.bias).index_select(0, p));
-      for (const auto& k : l.perNeuron) s.set(k, s.at(k).index_select(0, p));
-    }
-    if (l.inGroup >= 0) {
-      const at::Tensor& p = perms[l.inGroup];
-      if (l.kind == LayerKind::Linear && l.inSpatial > 1)
-        w = w.reshape({w.size(0), -1, l.inSpatial}).index_select(1, p).reshape({w.size(0), -1});
-      else
-        w = w.index_select(1, p);
-    }
-    s.set(l.weight, w.contiguous());
-  }
-  return Model(arch, std::move(s));
-}
-
-// BatchNorm affine and running statistics away from the identity, so that a BN vector left
-// unpermuted or misaligned changes the function.
-Model withRandomBatchNorm(Model m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (const auto& l : m.architecture().layers) {
-    if (l.perNeuron.empty()) continue;
-    m.state().set(l.perNeuron[0], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-    m.state().set(l.perNeuron[1], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[2], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[3], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-  }
-  return m;
-}
-
-// m with Gaussian noise of `sigma` times each tensor's standard deviation on every float
-// tensor: a different model whose plans onto m are not trivial.
-Model noisy(const Model& m, uint64_t seed, double sigma) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  StateDict s = m.state().clone();
-  for (const auto& [k, t] : m.state()) {
-    if (!at::isFloatingType(t.scalar_type()) || t.numel() < 2) continue;
-    at::Tensor n = at::randn(t.sizes(), gen) * (sigma * t.std().item<double>());
-    at::Tensor v = t + n;
-    const std::string var = "running_var";
-    if (k.size() >= var.size() && k.compare(k.size() - var.size(), var.size(), var) == 0)
-      v = v.abs() + 0.1;
-    s.set(k, v);
-  }
-  return Model(m.architecture(), std::move(s));
-}
-
-at::Tensor randomInputs(const Architecture& a, int n, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randn({n, a.inChannels, a.inHeight, a.inWidth}, gen);
-}
 
 bool bitwiseEqual(const StateDict& x, const StateDict& y, std::string* which) {
   for (const auto& [key, t] : y) {

@@ -9,61 +9,16 @@
 #include <cmath>
 
 #include "common/otfuse_test.h"
+#include "core/model_fixtures.h"
 #include "otfuse/error.h"
 #include "otfuse/fusion/matching.h"
 #include "otfuse/models/model.h"
 #include "otfuse/runtime.h"
 
 using namespace otfuse;
+using namespace otfuse::testing;
 
 namespace {
-
-double maxAbs(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
-double relDiff(const at::Tensor& a, const at::Tensor& b) {
-  return maxAbs(a, b) / std::max(1e-30, b.to(at::kDouble).abs().max().item<double>());
-}
-
-// One random permutation per group (the planted one); permuteModel applies it.
-std::vector<at::Tensor> randomPerms(const Architecture& arch, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  std::vector<at::Tensor> perms(arch.numGroups);
-  for (const auto& l : arch.layers)
-    if (l.outGroup >= 0 && !perms[l.outGroup].defined())
-      perms[l.outGroup] = at::randperm(l.outFeatures, gen, at::kLong);
-  return perms;
-}
-
-Model withRandomBatchNorm(Model m, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (const auto& l : m.architecture().layers) {
-    if (l.perNeuron.empty()) continue;
-    m.state().set(l.perNeuron[0], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-    m.state().set(l.perNeuron[1], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[2], at::empty({l.outFeatures}).uniform_(-0.2, 0.2, gen));
-    m.state().set(l.perNeuron[3], at::empty({l.outFeatures}).uniform_(0.5, 1.5, gen));
-  }
-  return m;
-}
-
-// Every float tensor plus Gaussian noise of sigma times its std: a different model.
-Model noisy(const Model& m, uint64_t seed, double sigma) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  StateDict s = m.state().clone();
-  for (const auto& [k, t] : m.state()) {
-    if (!at::isFloatingType(t.scalar_type()) || t.numel() < 2) continue;
-    at::Tensor v = t + at::randn(t.sizes(), gen) * (sigma * t.std().item<double>());
-    if (k.find("running_var") != std::string::npos) v = v.abs() + 0.1;
-    s.set(k, v);
-  }
-  return Model(m.architecture(), std::move(s));
-}
-
-at::Tensor randomInputs(const Architecture& a, int n, uint64_t seed) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::randn({n, a.inChannels, a.inHeight, a.inWidth}, gen);
-}
 
 // Whether `found` is the planted permutation of every group: B = permuteModel(A, planted) puts
 // A's neuron planted[j] at position j, which is what aligning A onto B must do.
@@ -105,7 +60,7 @@ class TestMatching : public QObject {
     const Architecture a = parseArchitecture(arch.toStdString());
     const Model base = withRandomBatchNorm(Model::initialize(a, 3), 4);
     const std::vector<at::Tensor> planted = randomPerms(a, 9);
-    const Model b = permuteModel(base, planted);
+    const Model b = permutedWith(base, planted);
     at::NoGradGuard g;
     const at::Tensor x = randomInputs(a, 8, 1);
     QVERIFY(relDiff(b.forward(x), base.forward(x)) < 1e-5);
