@@ -14,29 +14,6 @@
 
 namespace otfuse::ui {
 
-namespace {
-
-QString summaryLabel(const QString& key, int parents, int anchor) {
-  if (key.startsWith("model_")) {
-    const int p = key.mid(6).toInt();
-    if (parents == 2) return p == anchor ? QObject::tr("Model B (anchor)") : QObject::tr("Model A");
-    return p == anchor ? QObject::tr("Model %1 (anchor)").arg(p + 1)
-                       : QObject::tr("Model %1").arg(p + 1);
-  }
-  if (key == "ensemble") return QObject::tr("Ensemble");
-  if (key == "vanilla") return QObject::tr("Vanilla average");
-  if (key == "vanilla_bn") return QObject::tr("Vanilla + BN");
-  if (key == "fused") return QObject::tr("OT fusion");
-  if (key == "fused_bn") return QObject::tr("OT fusion + BN");
-  if (key == "vanilla_repair") return QObject::tr("Vanilla + REPAIR");
-  if (key == "fused_repair") return QObject::tr("OT fusion + REPAIR");
-  if (key == "sequential") return QObject::tr("Sequential");
-  if (key == "sequential_bn") return QObject::tr("Sequential + BN");
-  return key;
-}
-
-}  // namespace
-
 PerClassView::PerClassView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   note_ = new QLabel;
@@ -146,7 +123,7 @@ void PerClassView::setSummary(const FusionSummary& s, int anchorIn) {
     if (it == s.perClassAccuracy.end()) continue;
     Series x;
     x.key = key;
-    x.label = summaryLabel(key, parents, anchor);
+    x.label = ResultsView::rowName(key, ResultsView::RowName::Legend, parents, anchor);
     x.color = ResultsView::rowColor(key, key == QString("model_%1").arg(anchor));
     x.accuracy = it->second;
     if (auto c = s.confusion.find(key.toStdString()); c != s.confusion.end()) x.confusion = c->second;

@@ -20,47 +20,10 @@ int parentIndex(const QString& key) {
 }
 QString rowLabel(const QString& key, const FusionSummary* s, int parents, int anchor) {
   const int p = parentIndex(key);
-  if (p >= 0) {
-    QString name = s && int(s->models.size()) > p
-                       ? QFileInfo(QString::fromStdString(s->models[size_t(p)])).fileName()
-                       : QString();
-    name = name.isEmpty() ? QString() : QString(" (%1)").arg(name);
-    if (parents == 2)
-      return (p == anchor ? QObject::tr("Model B, anchor") : QObject::tr("Model A, aligned")) +
-             name;
-    return (p == anchor ? QObject::tr("Model %1, anchor") : QObject::tr("Model %1, aligned"))
-               .arg(p + 1) +
-           name;
-  }
-  if (key == "ensemble")
-    return parents == 2 ? QObject::tr("Prediction ensemble")
-                        : QObject::tr("Prediction ensemble of all %1").arg(parents);
-  if (key == "vanilla") return QObject::tr("Vanilla average");
-  if (key == "vanilla_bn") return QObject::tr("Vanilla average, BN re-estimated");
-  if (key == "fused_bn") return QObject::tr("OT fusion, BN re-estimated");
-  if (key == "vanilla_repair") return QObject::tr("Vanilla average + REPAIR");
-  if (key == "fused_repair") return QObject::tr("OT fusion + REPAIR");
-  if (key == "sequential") return QObject::tr("OT fusion, sequential (pairwise)");
-  if (key == "sequential_bn") return QObject::tr("Sequential, BN re-estimated");
-  return parents == 2 ? QObject::tr("OT fusion")
-                      : QObject::tr("OT fusion of all %1 onto the anchor").arg(parents);
-}
-// Bar labels: two lines, so the bars fit side by side without overlapping.
-QString shortLabel(const QString& key, int parents, int anchor) {
-  const int p = parentIndex(key);
-  if (p >= 0) {
-    if (parents == 2) return p == anchor ? QObject::tr("B") : QObject::tr("A");
-    return p == anchor ? QObject::tr("%1\nanchor").arg(p + 1) : QString::number(p + 1);
-  }
-  if (key == "ensemble") return QObject::tr("Ensemble");
-  if (key == "vanilla") return QObject::tr("Vanilla\naverage");
-  if (key == "vanilla_bn") return QObject::tr("Vanilla\n+ BN");
-  if (key == "fused_bn") return QObject::tr("OT fusion\n+ BN");
-  if (key == "vanilla_repair") return QObject::tr("Vanilla\n+ REPAIR");
-  if (key == "fused_repair") return QObject::tr("OT fusion\n+ REPAIR");
-  if (key == "sequential") return QObject::tr("Sequen-\ntial");
-  if (key == "sequential_bn") return QObject::tr("Sequen-\ntial + BN");
-  return QObject::tr("OT\nfusion");
+  const QString file = p >= 0 && s && int(s->models.size()) > p
+                           ? QFileInfo(QString::fromStdString(s->models[size_t(p)])).fileName()
+                           : QString();
+  return ResultsView::rowName(key, ResultsView::RowName::Table, parents, anchor, file);
 }
 // Rows shown only when the run computed them (BatchNorm models, the sequential variant).
 bool optionalRow(const QString& key) {
@@ -92,6 +55,63 @@ QColor ResultsView::rowColor(const QString& key, bool anchor) {
   if (key == "vanilla_repair") return QColor(166, 54, 3);
   if (key == "ensemble") return QColor(117, 107, 177);
   return anchor ? QColor(110, 110, 110) : QColor(160, 160, 160);  // a parent
+}
+
+QString ResultsView::rowName(const QString& key, RowName form, int parents, int anchor,
+                             const QString& fileName) {
+  const int p = parentIndex(key);
+  if (p >= 0) {
+    const bool isAnchor = p == anchor;
+    switch (form) {
+      case RowName::Table: {
+        const QString file = fileName.isEmpty() ? QString() : QString(" (%1)").arg(fileName);
+        if (parents == 2)
+          return (isAnchor ? tr("Model B, anchor") : tr("Model A, aligned")) + file;
+        return (isAnchor ? tr("Model %1, anchor") : tr("Model %1, aligned")).arg(p + 1) + file;
+      }
+      case RowName::Bar:
+        if (parents == 2) return isAnchor ? tr("B") : tr("A");
+        return isAnchor ? tr("%1\nanchor").arg(p + 1) : QString::number(p + 1);
+      case RowName::Legend:
+        if (parents == 2) return isAnchor ? tr("Model B (anchor)") : tr("Model A");
+        return isAnchor ? tr("Model %1 (anchor)").arg(p + 1) : tr("Model %1").arg(p + 1);
+    }
+  }
+  // The fixed rows: table, bar, legend.
+  struct Names {
+    const char* key;
+    const char* table;
+    const char* bar;
+    const char* legend;
+  };
+  static const Names kNames[] = {
+      {"ensemble", QT_TR_NOOP("Prediction ensemble"), QT_TR_NOOP("Ensemble"),
+       QT_TR_NOOP("Ensemble")},
+      {"vanilla", QT_TR_NOOP("Vanilla average"), QT_TR_NOOP("Vanilla\naverage"),
+       QT_TR_NOOP("Vanilla average")},
+      {"fused", QT_TR_NOOP("OT fusion"), QT_TR_NOOP("OT\nfusion"), QT_TR_NOOP("OT fusion")},
+      {"vanilla_bn", QT_TR_NOOP("Vanilla average, BN re-estimated"), QT_TR_NOOP("Vanilla\n+ BN"),
+       QT_TR_NOOP("Vanilla + BN")},
+      {"fused_bn", QT_TR_NOOP("OT fusion, BN re-estimated"), QT_TR_NOOP("OT fusion\n+ BN"),
+       QT_TR_NOOP("OT fusion + BN")},
+      {"vanilla_repair", QT_TR_NOOP("Vanilla average + REPAIR"), QT_TR_NOOP("Vanilla\n+ REPAIR"),
+       QT_TR_NOOP("Vanilla + REPAIR")},
+      {"fused_repair", QT_TR_NOOP("OT fusion + REPAIR"), QT_TR_NOOP("OT fusion\n+ REPAIR"),
+       QT_TR_NOOP("OT fusion + REPAIR")},
+      {"sequential", QT_TR_NOOP("OT fusion, sequential (pairwise)"), QT_TR_NOOP("Sequen-\ntial"),
+       QT_TR_NOOP("Sequential")},
+      {"sequential_bn", QT_TR_NOOP("Sequential, BN re-estimated"),
+       QT_TR_NOOP("Sequen-\ntial + BN"), QT_TR_NOOP("Sequential + BN")},
+  };
+  for (const Names& n : kNames) {
+    if (key != QLatin1String(n.key)) continue;
+    if (form == RowName::Table && parents != 2) {  // the rows about all N parents say so
+      if (key == "ensemble") return tr("Prediction ensemble of all %1").arg(parents);
+      if (key == "fused") return tr("OT fusion of all %1 onto the anchor").arg(parents);
+    }
+    return tr(form == RowName::Table ? n.table : form == RowName::Bar ? n.bar : n.legend);
+  }
+  return key;
 }
 
 QStringList ResultsView::keys(int parents) {
@@ -477,7 +497,7 @@ void ResultsView::fillChart(QCustomPlot* plot, const std::map<std::string, doubl
     if (!optionalRow(key) || values.count(key.toStdString())) shown << key;
   for (int i = 0; i < shown.size(); ++i) {
     const QString key = shown[i];
-    ticker->addTick(i + 1, shortLabel(key, parents, anchor_));
+    ticker->addTick(i + 1, rowName(key, RowName::Bar, parents, anchor_));
     auto it = values.find(key.toStdString());
     if (it == values.end() || !std::isfinite(it->second)) continue;
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);

@@ -36,6 +36,13 @@ class ResultsView : public QWidget {
   /// The colour of a row's bars, shared by every view that shows these rows (per class, skill
   /// transfer), so a model keeps its colour between tabs. `anchor`: the row is the anchor parent.
   static QColor rowColor(const QString& key, bool anchor);
+  /// A row's name in the three places rows appear: the table (Table: "Model A, aligned
+  /// (file.pt)", "Vanilla average, BN re-estimated"), under a bar (Bar: two short lines) and in a
+  /// legend (Legend: "Model B (anchor)", "Vanilla + BN"). `fileName`: the parent's file, shown in
+  /// the table form only.
+  enum class RowName { Table, Bar, Legend };
+  static QString rowName(const QString& key, RowName form, int parents, int anchor,
+                         const QString& fileName = {});
   /// The rows of the summary shown now.
   QStringList rowKeys() const { return rowKeys_; }
 
