@@ -460,6 +460,35 @@ class TestEngine : public QObject {
                                                              "mlpnet_demo2_seed1.pt"}));
   }
 
+  // A trained model saved with saveModel carries how it was trained (table-one's cached
+  // parents are saved this way), and a loaded model re-saved keeps its file's metadata.
+  void savedModelKeepsItsMetadata() {
+    QTemporaryDir dir;
+    const std::string untrained = dir.filePath("untrained.pt").toStdString();
+    saveModel(trainNewModel({"mlp:16", "mnist", "", 7, 0}), untrained);
+    ModelPtr m = loadModel(untrained);
+    QCOMPARE(m->metadata.at("arch"), std::string("mlp:16"));
+    QCOMPARE(m->metadata.at("seed"), std::string("7"));
+    QCOMPARE(m->metadata.at("epoch"), std::string("0"));
+    QVERIFY(!m->metadata.count("dataset"));  // never trained: no dataset, no learning rate
+    QVERIFY(!m->metadata.count("lr"));
+    const std::string again = dir.filePath("again.pt").toStdString();
+    saveModel(m, again);
+    QCOMPARE(loadModel(again)->metadata, m->metadata);
+
+    if (!haveDataset("mnist")) OTFUSE_SKIP("MNIST not installed (./run.sh test fetches it)");
+    TrainRequest r{"mlp:16", "mnist", "", 3, 1, 256, 0.02, 0.9};
+    const std::string trained = dir.filePath("trained.pt").toStdString();
+    saveModel(trainNewModel(r), trained);
+    m = loadModel(trained);
+    QCOMPARE(m->metadata.at("dataset"), std::string("mnist"));
+    QCOMPARE(m->metadata.at("epoch"), std::string("1"));
+    QCOMPARE(m->metadata.at("seed"), std::string("3"));
+    QCOMPARE(m->metadata.at("lr"), std::string("0.02"));
+    QCOMPARE(m->metadata.at("momentum"), std::string("0.9"));
+    QCOMPARE(m->metadata.at("limit"), std::string("256"));
+  }
+
   // Issue 11: REPAIR selectable in a fusion run. The fused_repair row's model is the fused
   // model with every hidden channel's pre-activation std (and, with biases, mean) reset to the
   // interpolation of the aligned parents' over the same training images; the export writes it.

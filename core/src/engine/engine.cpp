@@ -115,7 +115,7 @@ ModelPtr loadModel(const std::string& path, const std::string& spec) {
 }
 
 void saveModel(const ModelPtr& model, const std::string& path) {
-  saveCheckpoint(path, modelOf(model).state());
+  saveCheckpoint(path, modelOf(model).state(), model->metadata);
 }
 
 std::string fusionIncompatibility(const ModelHandle& a, const ModelHandle& b, bool vanilla) {
@@ -533,6 +533,9 @@ ModelPtr trainNewModel(const TrainRequest& r, const ProgressFn& progress,
     opt.augment = false;
     trainModel(m, *train, nullptr, opt, progress, cancel);
     metadata["dataset"] = r.dataset;
+    metadata["lr"] = shortestNumber(r.learningRate);
+    metadata["momentum"] = shortestNumber(r.momentum);
+    if (r.limit > 0) metadata["limit"] = std::to_string(r.limit);
   }
   return makeHandle(std::move(m), "", "trained", std::move(metadata));
 }

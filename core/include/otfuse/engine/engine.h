@@ -89,7 +89,8 @@ using ModelPtr = std::shared_ptr<const ModelHandle>;
 /// naming the file and the problem.
 ModelPtr loadModel(const std::string& path, const std::string& spec = "");
 
-/// Saves as a zip-format state_dict (torch.load + load_state_dict accept it); atomic.
+/// Saves as a zip-format state_dict (torch.load + load_state_dict accept it) with the handle's
+/// metadata (what trainNewModel records, or what the loaded file carried); atomic.
 void saveModel(const ModelPtr& model, const std::string& path);
 
 /// Empty if A can be fused onto B; otherwise one sentence saying why not (which layer, which
