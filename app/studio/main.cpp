@@ -7,6 +7,8 @@
 //   otfuse-studio ... --screenshot DIR       run, compute the curves, save every view, exit
 //                     [--no-curves]          (skip the curves: quick on big models)
 //                     [--finetune-epochs N]  (instead: fine-tune, save DIR/finetune_tab.png)
+//                     [--compare-maps METHOD]  (instead: compare the methods, save the plan
+//                                            and matching tabs showing METHOD's maps)
 //   otfuse-studio --skill-transfer DIR [--skill-epochs N] [--skill-seeds K] [--screenshot OUT]
 //                                            run the skill-transfer scenario (parents kept in
 //                                            DIR), show it; with --screenshot save it and exit
@@ -22,9 +24,11 @@
 #include <cstdlib>
 #include <exception>
 
+#include "compare/compare_view.h"
 #include "finetune/finetune_view.h"
 #include "heatmap/plan_heatmap_view.h"
 #include "main_window/main_window.h"
+#include "matching/neuron_matching_view.h"
 #include "otfuse/runtime.h"
 #include "settings/settings_form.h"
 #include "skill_transfer/skill_transfer_view.h"
@@ -65,6 +69,14 @@ int main(int argc, char** argv) {
       "setting): A on every example of digit CLASS plus PERCENT % of the others, B on the rest. "
       "SPEC is personal, personal:CLASS or personal:CLASS:PERCENT (default 4 and 10).",
       "SPEC");
+  QCommandLineOption compareMaps(
+      "compare-maps",
+      "With --screenshot: instead of the curves, compare the alignment methods (the Compare "
+      "tab) and save the Transport plans and Neuron matching tabs showing METHOD's maps "
+      "(vanilla, ot-weights, ot-activations, ot-sinkhorn, weight-matching, activation-matching) "
+      "as DIR/compare-maps-heatmap.png and DIR/compare-maps-matching.png.",
+      "METHOD");
+  parser.addOption(compareMaps);
   parser.addOption(finetuneEpochs);
   parser.addOption(demo);
   parser.addOption(demoSplit);
@@ -174,7 +186,48 @@ int main(int argc, char** argv) {
       exitCode = 1;
     });
     const bool finetuneShot = parser.isSet(finetuneEpochs);
-    auto curvesStarted = std::make_shared<bool>(parser.isSet(noCurves) || finetuneShot);
+    const bool compareShot = parser.isSet(compareMaps);
+    auto curvesStarted =
+        std::make_shared<bool>(parser.isSet(noCurves) || finetuneShot || compareShot);
+    if (compareShot) {
+      // Fusion, then the comparison; when it is done, the method's maps are shown and saved.
+      auto compareJob = std::make_shared<int>(-1);
+      QObject::connect(&window, &otfuse::ui::MainWindow::fusionShown, &window, [&, compareJob] {
+        if (*compareJob >= 0) return;
+        window.tabs()->setCurrentWidget(window.compareView());
+        *compareJob = window.runComparison();
+        if (*compareJob < 0) app.exit(1);
+      });
+      QObject::connect(window.controller(), &otfuse::ui::EngineController::jobFinished, &window,
+                       [&, compareJob](int job, otfuse::ui::JobKind) {
+        if (job != *compareJob) return;
+        QTimer::singleShot(300, &window, [&] {  // after the queued outcome
+          const QString dir = parser.value(screenshot);
+          QDir().mkpath(dir);
+          if (!window.showCompareMaps(parser.value(compareMaps))) {
+            std::fprintf(stderr, "otfuse-studio: --compare-maps: no maps of method %s\n",
+                         qPrintable(parser.value(compareMaps)));
+            app.exit(1);
+            return;
+          }
+          auto* heatmap = window.heatmapView();
+          heatmap->setCurrentLayer(heatmap->shownLayers().size() > 2 ? 1 : 0);
+          heatmap->setReorder(true);
+          QApplication::processEvents();
+          for (QCustomPlot* p : heatmap->plots()) p->replot();
+          int code = exitCode;
+          const QString plans = dir + "/compare-maps-heatmap.png";
+          if (window.grab().save(plans, "PNG", 0)) std::printf("%s\n", qPrintable(plans)); else code = 1;
+          window.tabs()->setCurrentWidget(window.matchingView());
+          window.matchingView()->setCurrentLayer(0);
+          window.matchingView()->selectNeuron(0);
+          QApplication::processEvents();
+          const QString matching = dir + "/compare-maps-matching.png";
+          if (window.grab().save(matching, "PNG", 0)) std::printf("%s\n", qPrintable(matching)); else code = 1;
+          app.exit(code);
+        });
+      });
+    }
     if (finetuneShot) {
       // Fusion, then fine-tuning; when it is done (idle), the tab is saved and the app exits.
       auto started = std::make_shared<bool>(false);
@@ -209,7 +262,7 @@ int main(int argc, char** argv) {
     // (its blurred plan is the teaching point next to the exact one).
     auto stage = std::make_shared<int>(0);
     QObject::connect(window.controller(), &otfuse::ui::EngineController::idle, &window, [&, stage] {
-      if (finetuneShot) {  // saved when the fine-tuning ends (above), unless something failed
+      if (finetuneShot || compareShot) {  // saved when that run ends (above), unless something failed
         if (exitCode != 0) app.exit(exitCode);
         return;
       }

@@ -11,6 +11,8 @@
 
 #include "common/otfuse_test.h"
 #include "compare/compare_view.h"
+#include "heatmap/plan_heatmap_view.h"
+#include "matching/neuron_matching_view.h"
 #include "main_window/main_window.h"
 #include "settings/settings_form.h"
 #include "worker/engine_controller.h"
@@ -107,6 +109,53 @@ class TestCompareView : public QObject {
     QCOMPARE(w.compareView()->tableRows(), 2 * methods);
     QCOMPARE(w.compareView()->graphCount(), 2 * methods);
     QCOMPARE(w.compareView()->plots().front()->graph(0)->dataCount(), 25);
+
+    // Every method's maps can be drawn in the plan and matching views, with a note saying
+    // whose; the plan drawn is that method's (weight matching: a permutation, 1/n per row).
+    QCOMPARE(w.compareView()->mapMethods().size(), methods);
+    auto* heatmap = w.findChild<PlanHeatmapView*>();
+    auto* matching = w.findChild<NeuronMatchingView*>();
+    QVERIFY(heatmap && matching);
+    QVERIFY(!heatmap->outcome());  // no fusion run yet
+    QVERIFY(!w.showCompareMaps("no-such-method"));
+    QVERIFY(!heatmap->outcome());
+    QSignalSpy shown(w.compareView(), &CompareView::showMapsRequested);
+    w.compareView()->requestMaps("weight-matching");  // as the button does
+    QCOMPARE(shown.count(), 1);
+    QVERIFY(heatmap->outcome());
+    QVERIFY2(heatmap->sourceNote().contains("Weight matching"), qPrintable(heatmap->sourceNote()));
+    QCOMPARE(matching->sourceNote(), heatmap->sourceNote());
+    const LayerResult& l = heatmap->shownLayers().front();
+    QCOMPARE(l.plan.rows(), Eigen::Index(24));
+    QCOMPARE(l.massOnBest, 1.0);
+    for (Eigen::Index i = 0; i < l.plan.rows(); ++i)
+      QVERIFY(std::abs(l.plan.row(i).maxCoeff() - 1.0 / 24) < 1e-12);
+    // The matching view draws it without a fused model (A's and B's images only).
+    matching->selectNeuron(3);
+    QVERIFY(!matching->imageA().isNull());
+    QVERIFY(matching->imageFused().isNull());
+    // The exported plans are the ones shown.
+    QTemporaryDir out;
+    const QStringList files = w.exportPlansTo(out.path());
+    QVERIFY(!files.isEmpty());
+    QFile first(files.front());
+    QVERIFY(first.open(QIODevice::ReadOnly));
+    const QStringList row = QString::fromUtf8(first.readLine()).trimmed().split(',');
+    QCOMPARE(row.size(), 24);
+    int nonZero = 0;
+    for (const QString& v : row)
+      if (v.toDouble() != 0) {
+        ++nonZero;
+        QVERIFY2(std::abs(v.toDouble() - 1.0 / 24) < 1e-6, qPrintable(v));
+      }
+    QCOMPARE(nonZero, 1);  // a permutation's row, not a soft OT plan
+    // A fusion run brings the fusion's own plans back and drops the note.
+    const int fusion = w.runFusion();
+    QVERIFY(fusion > 0);
+    QVERIFY(studio_test::waitForJob(w.controller(), fusion, 600000));
+    QTest::qWait(200);
+    QVERIFY(heatmap->sourceNote().isEmpty());
+    QVERIFY(matching->sourceNote().isEmpty());
     w.close();
   }
 

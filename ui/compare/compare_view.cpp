@@ -153,6 +153,20 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   agreementTitle->setWordWrap(true);
   leftLayout->addWidget(agreementTitle);
   leftLayout->addWidget(agreement_, 2);
+  // Any method's maps in the plan and matching views (or double-click its row in the table).
+  auto* mapsRow = new QHBoxLayout;
+  mapsRow->addWidget(new QLabel(tr("Maps of")));
+  mapsMethod_ = new QComboBox;
+  mapsMethod_->setToolTip(tr("The method whose neuron maps to draw"));
+  mapsRow->addWidget(mapsMethod_, 1);
+  showMaps_ = new QPushButton(tr("Show in Transport plans and Neuron matching"));
+  showMaps_->setToolTip(
+      tr("Draw this method's per-layer maps in the Transport plans and Neuron matching tabs "
+         "(double-clicking a row of the table does the same)"));
+  mapsRow->addWidget(showMaps_);
+  mapsMethod_->setEnabled(false);
+  showMaps_->setEnabled(false);
+  leftLayout->addLayout(mapsRow);
   leftLayout->addStretch(1);
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(left);
@@ -168,6 +182,11 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
 
   connect(run_, &QPushButton::clicked, this, &CompareView::computeRequested);
   connect(cancel_, &QPushButton::clicked, this, &CompareView::cancelRequested);
+  connect(showMaps_, &QPushButton::clicked, this,
+          [this] { requestMaps(mapsMethod_->currentData().toString()); });
+  connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
+    if (row >= 0 && row < rowMethods_.size()) requestMaps(rowMethods_[row]);
+  });
   connect(yAxis_, &QComboBox::currentIndexChanged, this, [this](int i) { setShowLoss(i == 1); });
   replotTimer_.setInterval(100);
   connect(&replotTimer_, &QTimer::timeout, this, &CompareView::replotIfDirty);
@@ -190,6 +209,10 @@ void CompareView::clear() {
   agreement_->setRowCount(0);
   agreement_->setColumnCount(0);
   parents_->clear();
+  rowMethods_.clear();
+  mapsMethod_->clear();
+  mapsMethod_->setEnabled(false);
+  showMaps_->setEnabled(false);
   note_->clear();
   note_->setVisible(false);
   plot_->legend->setVisible(false);
@@ -269,8 +292,10 @@ void CompareView::setOutcome(const CompareOutcome& out) {
                                  ? QString()
                                  : tr(" · correction: %1").arg(QString::fromStdString(out.correction))));
   table_->setRowCount(int(out.rows.size()));
+  rowMethods_.clear();
   for (int i = 0; i < int(out.rows.size()); ++i) {
     const CompareRow& row = out.rows[size_t(i)];
+    rowMethods_ << QString::fromStdString(row.method);
     auto* name = cell(QString::fromStdString(row.label), false);
     name->setForeground(methodColor(QString::fromStdString(row.label)).darker(120));
     table_->setItem(i, 0, name);
@@ -327,6 +352,12 @@ void CompareView::setOutcome(const CompareOutcome& out) {
   int h = agreement_->horizontalHeader()->height() + 4;
   for (int i = 0; i < n; ++i) h += agreement_->rowHeight(i);
   agreement_->setMaximumHeight(h);
+  mapsMethod_->clear();
+  for (const auto& m : out.methods)
+    if (out.layers.count(m) && !out.layers.at(m).empty())
+      mapsMethod_->addItem(QString::fromStdString(compareMethodLabel(m)), QString::fromStdString(m));
+  mapsMethod_->setEnabled(mapsMethod_->count() > 0);
+  showMaps_->setEnabled(mapsMethod_->count() > 0);
   dirty_ = true;
   replotIfDirty();
 }
@@ -336,6 +367,17 @@ void CompareView::setStatus(const QString& text) { status_->setText(text); }
 void CompareView::setRunning(bool running) {
   run_->setEnabled(!running);
   cancel_->setEnabled(running);
+}
+
+QStringList CompareView::mapMethods() const {
+  QStringList keys;
+  for (int i = 0; i < mapsMethod_->count(); ++i) keys << mapsMethod_->itemData(i).toString();
+  return keys;
+}
+
+void CompareView::requestMaps(const QString& method) {
+  if (!mapMethods().contains(method)) return;  // an errored method, or nothing computed yet
+  emit showMapsRequested(method);
 }
 
 QList<QCustomPlot*> CompareView::plots() const { return {plot_}; }

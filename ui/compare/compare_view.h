@@ -43,6 +43,11 @@ class CompareView : public QWidget {
   /// "Accuracy" (default) or "Loss" on the plot's y axis.
   void setShowLoss(bool loss);
 
+  /// Keys of the methods whose maps can be shown (those that ran), in table order.
+  QStringList mapMethods() const;
+  /// Asks for `method`'s maps in the plan and matching views (as the "Show maps" button does).
+  void requestMaps(const QString& method);
+
   QList<QCustomPlot*> plots() const;
   int graphCount() const;
   int tableRows() const;
@@ -51,6 +56,9 @@ class CompareView : public QWidget {
  signals:
   void computeRequested();
   void cancelRequested();
+  /// Show this method's per-layer maps (CompareOutcome::layers[method]) in the Transport plans
+  /// and Neuron matching tabs.
+  void showMapsRequested(const QString& method);
 
  private:
   QCPGraph* graphFor(const QString& label);
@@ -67,6 +75,9 @@ class CompareView : public QWidget {
   QLabel* note_;
   QTableWidget* table_;
   QTableWidget* agreement_;
+  QComboBox* mapsMethod_;
+  QPushButton* showMaps_;
+  QStringList rowMethods_;  // method key of every table row
   QCustomPlot* plot_;
   QStringList order_;                        // labels in arrival order
   QMap<QString, QVector<CurvePoint>> points_;

@@ -81,6 +81,11 @@ QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString&
 
 PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
+  sourceNote_ = new QLabel;
+  sourceNote_->setWordWrap(true);
+  sourceNote_->setStyleSheet("background: #fff3cd; border: 1px solid #e0c36c; padding: 4px;");
+  sourceNote_->setVisible(false);
+  layout->addWidget(sourceNote_);
   auto* bar = new QHBoxLayout;
   layer_ = new QComboBox(this);  // the first combo box child (tests find it so)
   layer_->setObjectName("layer");
@@ -350,6 +355,13 @@ int modelCount(const FusionOutcome& o) {
   return std::max<int>(2, int(o.modelLayers.size()));
 }
 }  // namespace
+
+void PlanHeatmapView::setSourceNote(const QString& text) {
+  sourceNote_->setText(text);
+  sourceNote_->setVisible(!text.isEmpty());
+}
+
+QString PlanHeatmapView::sourceNote() const { return sourceNote_->text(); }
 
 void PlanHeatmapView::setOutcome(OutcomePtr outcome) {
   outcome_ = std::move(outcome);

@@ -86,6 +86,10 @@ class PlanHeatmapView : public QWidget {
   /// nearest position and, in Sinkhorn mode, asks for that plan.
   void setPreviewEpsilon(double epsilon);
   double previewEpsilon() const;
+  /// A line above the plans saying where they come from when it is not a fusion run (e.g. a
+  /// method of the Compare tab); empty hides it.
+  void setSourceNote(const QString& text);
+  QString sourceNote() const;
   /// Show T~ = T diag(1/nu) (the map applied to A's outputs) instead of T.
   void setShowCorrected(bool corrected);
   bool showCorrected() const;
@@ -130,6 +134,7 @@ class PlanHeatmapView : public QWidget {
   QString requested_;     // what the last request asked for (key, source, eps)
   double meanCost_ = 1;  // mean cost of the current layer: the slider's unit
   QLabel* stats_;
+  QLabel* sourceNote_;
   QLabel* readout_;
   QLabel* note_;
   QCustomPlot* planPlot_;

@@ -164,6 +164,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(curves_, &CurvesView::computeRequested, this,
           [this](const QString& which) { computeCurves(which); });
   connect(compare_, &CompareView::computeRequested, this, [this] { runComparison(); });
+  connect(compare_, &CompareView::showMapsRequested, this,
+          [this](const QString& method) { showCompareMaps(method); });
   connect(compare_, &CompareView::cancelRequested, this, [this] {
     if (compareJob_ > 0) controller_->cancel(compareJob_);
   });
@@ -384,6 +386,8 @@ void MainWindow::connectController() {
     results_->setExportNote(exportNote(*outcome));
     perClass_->setSummary(outcome->summary, outcome->anchor);
     heatmap_->setOutcome(outcome);
+    heatmap_->setSourceNote({});  // the fusion's own plans again
+    matching_->setSourceNote({});
     if (lastRequest_.models.size() >= 2)
       matching_->setOutcome(outcome, lastRequest_.models, lastRequest_.anchor);
     else
@@ -510,7 +514,7 @@ void MainWindow::updateActions() {
   runAction_->setEnabled(pairOk && fusionJob_ < 0);
   const bool haveOutcome = bool(outcome_);
   exportModelAction_->setEnabled(haveOutcome && outcome_->fused);
-  exportPlansAction_->setEnabled(haveOutcome);
+  exportPlansAction_->setEnabled(haveOutcome || heatmap_->outcome());
   exportReportAction_->setEnabled(haveOutcome);
 }
 
@@ -597,8 +601,9 @@ int MainWindow::runComparison() {
   // Points and the outcome are handed to the view on the UI thread (queued); the view outlives
   // the job (shutdown() stops the worker before the window goes).
   QPointer<CompareView> view = compare_;
+  QPointer<MainWindow> self = this;
   compareJob_ = controller_->submitTask(
-      JobKind::Task, [c, view](const ProgressFn& progress, const CancelFlag* cancel) {
+      JobKind::Task, [c, view, self](const ProgressFn& progress, const CancelFlag* cancel) {
         auto out = std::make_shared<CompareOutcome>(runCompare(
             c,
             [view](const std::string& series, const CurvePoint& p) {
@@ -607,14 +612,56 @@ int MainWindow::runComparison() {
               }, Qt::QueuedConnection);
             },
             progress, cancel));
-        QMetaObject::invokeMethod(view.data(), [view, out] {
+        QMetaObject::invokeMethod(view.data(), [view, self, out, c] {
           if (!view) return;
+          if (self) {
+            self->compareOutcome_ = out;
+            self->compareRequest_ = c;
+          }
           view->setOutcome(*out);
           view->setStatus(QObject::tr("Done."));
         }, Qt::QueuedConnection);
       });
   updateActions();
   return compareJob_;
+}
+
+bool MainWindow::showCompareMaps(const QString& method) {
+  if (!compareOutcome_) return false;
+  const auto it = compareOutcome_->layers.find(method.toStdString());
+  if (it == compareOutcome_->layers.end() || it->second.empty()) return false;
+  const CompareRequest& c = compareRequest_;
+  // The views read plans, costs and marginals from an outcome: one with this method's maps and
+  // no models of its own (no fused model: the matching view shows A's and B's images only).
+  auto shown = std::make_shared<FusionOutcome>();
+  shown->layers = it->second;
+  shown->modelLayers = {it->second, {}};
+  shown->anchor = 1;
+  shown->summary.models = {c.a->path, c.b->path};
+  shown->summary.anchor = 1;
+  shown->summary.options = c.options;
+  const bool sinkhorn = method == "ot-sinkhorn";
+  shown->summary.options.solver = sinkhorn ? Solver::Sinkhorn : Solver::Exact;
+  const QString label = QString::fromStdString(compareMethodLabel(method.toStdString()));
+  const QString note =
+      tr("Showing the maps of <b>%1</b> from the Compare tab (A = %2 aligned onto B = %3)%4. "
+         "Run a fusion (Ctrl+R) to show OT fusion's plans again.")
+          .arg(label.toHtmlEscaped(),
+               QFileInfo(QString::fromStdString(c.a->path)).fileName().toHtmlEscaped(),
+               QFileInfo(QString::fromStdString(c.b->path)).fileName().toHtmlEscaped(),
+               method == "vanilla" ? tr(": vanilla averaging aligns nothing, every map is the identity")
+               : method.endsWith("matching")
+                   ? tr(": a permutation per layer; the cost drawn is the negative similarity the "
+                        "assignment maximized")
+                   : QString());
+  heatmap_->setOutcome(shown);
+  heatmap_->setSourceNote(note);
+  matching_->setOutcome(shown, c.a, c.b);
+  matching_->setSourceNote(note);
+  tabs_->setCurrentWidget(heatmap_);
+  setStatus(tr("Transport plans and Neuron matching show the maps of %1.").arg(label));
+  updateActions();
+  return true;
 }
 
 int MainWindow::computeCurves(const QString& which) {
@@ -847,6 +894,8 @@ void MainWindow::commitSession() {
   outcome_.reset();
   heatmap_->setOutcome(nullptr);
   matching_->setOutcome(nullptr, nullptr, nullptr);
+  heatmap_->setSourceNote({});
+  matching_->setSourceNote({});
   curves_->clearAll();
   perClass_->clear();  // sessions store no per-class numbers: none of the old run stays shown
   if (s.results) {
@@ -906,24 +955,26 @@ bool MainWindow::exportModelTo(const QString& path, const QString& which) {
 }
 
 void MainWindow::exportPlans() {
-  if (!outcome_) return;
+  if (!outcome_ && !heatmap_->outcome()) return;
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the plan CSV files"));
   if (!dir.isEmpty()) exportPlansTo(dir);
 }
 
 QStringList MainWindow::exportPlansTo(const QString& dir) {
-  if (!outcome_) return {};
+  // The plans shown: the fusion's, or a compared method's (showCompareMaps).
+  const OutcomePtr shown = heatmap_->outcome() ? heatmap_->outcome() : outcome_;
+  if (!shown) return {};
   try {
     QStringList out;
-    if (outcome_->modelLayers.size() > 2) {
+    if (shown->modelLayers.size() > 2) {
       // N models: one folder per model aligned onto the anchor, "model_<i>" (1-based).
-      for (size_t i = 0; i < outcome_->modelLayers.size(); ++i)
-        if (int(i) != outcome_->anchor && !outcome_->modelLayers[i].empty())
+      for (size_t i = 0; i < shown->modelLayers.size(); ++i)
+        if (int(i) != shown->anchor && !shown->modelLayers[i].empty())
           for (const auto& f : writePlansCsv(QString("%1/model_%2").arg(dir).arg(i + 1).toStdString(),
-                                             outcome_->modelLayers[i]))
+                                             shown->modelLayers[i]))
             out << QString::fromStdString(f);
     } else {
-      for (const auto& f : writePlansCsv(dir.toStdString(), outcome_->layers))
+      for (const auto& f : writePlansCsv(dir.toStdString(), shown->layers))
         out << QString::fromStdString(f);
     }
     setStatus(tr("%1 plan files written to %2.").arg(out.size()).arg(dir));

@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "main_window/session_file.h"
+#include "otfuse/engine/compare.h"
 #include "otfuse/engine/skill_transfer.h"
 #include "worker/engine_controller.h"
 
@@ -68,6 +69,10 @@ class MainWindow : public QMainWindow {
   /// worker; returns the job id or -1.
   int runComparison();
   CompareView* compareView() const { return compare_; }
+  /// Shows the per-layer maps of a method of the last comparison (CompareOutcome::layers) in
+  /// the Transport plans and Neuron matching tabs, with a note saying so, until the next fusion
+  /// run; false (nothing changed) when there is no such method.
+  bool showCompareMaps(const QString& method);
   /// Cancels every queued and running job (direct store to their atomic flags).
   void cancelJobs();
   /// Trains or reuses the demo models, opens them, fuses them and shows the heatmaps.
@@ -181,6 +186,9 @@ class MainWindow : public QMainWindow {
   CompressionView* compression_ = nullptr;
   CompareView* compare_;
   int compareJob_ = -1;
+  /// The last finished comparison and its pair (for showCompareMaps).
+  std::shared_ptr<const CompareOutcome> compareOutcome_;
+  CompareRequest compareRequest_;
   QTabWidget* tabs_;
   QLabel* status_;
   QProgressBar* progress_;

@@ -12,7 +12,14 @@
 namespace otfuse::ui {
 
 NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
-  auto* layout = new QHBoxLayout(this);
+  auto* outer = new QVBoxLayout(this);
+  sourceNote_ = new QLabel;
+  sourceNote_->setWordWrap(true);
+  sourceNote_->setStyleSheet("background: #fff3cd; border: 1px solid #e0c36c; padding: 4px;");
+  sourceNote_->setVisible(false);
+  outer->addWidget(sourceNote_);
+  auto* layout = new QHBoxLayout;
+  outer->addLayout(layout, 1);
   auto* left = new QVBoxLayout;
   auto* bar = new QHBoxLayout;
   layer_ = new QComboBox(this);  // the first combo box child (tests find it so)
@@ -81,6 +88,13 @@ NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
   });
   connect(bipartite_, &BipartiteView::neuronSelected, this, &NeuronMatchingView::onSelected);
 }
+
+void NeuronMatchingView::setSourceNote(const QString& text) {
+  sourceNote_->setText(text);
+  sourceNote_->setVisible(!text.isEmpty());
+}
+
+QString NeuronMatchingView::sourceNote() const { return sourceNote_->text(); }
 
 void NeuronMatchingView::setOutcome(OutcomePtr outcome, ModelPtr a, ModelPtr b) {
   setOutcome(std::move(outcome), std::vector<ModelPtr>{std::move(a), std::move(b)}, 1);
@@ -249,14 +263,15 @@ void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
   capB_->setText(tr("matched %1 neuron %2").arg(two ? bName : tr("anchor")).arg(j));
   capFused_->setText(tr("fused neuron %1").arg(j));
   if (li != 0) return;
-  if (!a_ || !b_ || !outcome_->fused) {
+  if (!a_ || !b_) {
     imageNote_->setText(tr("The models are not available for weight images."));
     return;
   }
   Eigen::MatrixXf wa = firstLayerImage(*a_, i);
   Eigen::MatrixXf wb = firstLayerImage(*b_, j);
-  Eigen::MatrixXf wf = firstLayerImage(*outcome_->fused, j);
-  if (wa.size() == 0 || wb.size() == 0 || wf.size() == 0) {
+  // Maps without a fusion run (the Compare tab's methods) have no fused model.
+  Eigen::MatrixXf wf = outcome_->fused ? firstLayerImage(*outcome_->fused, j) : Eigen::MatrixXf();
+  if (wa.size() == 0 || wb.size() == 0 || (outcome_->fused && wf.size() == 0)) {
     imageNote_->setText(
         tr("No weight images: the first layer of %1 does not read an image-shaped input "
            "(input %2×%3×%4), so its incoming weights cannot be drawn as a picture.")
@@ -274,14 +289,19 @@ void NeuronMatchingView::onSelected(BipartiteView::Side side, int index) {
                                    : QString()));
   imageA_ = weightImage(wa);
   imageB_ = weightImage(wb);
-  imageFused_ = weightImage(wf);
+  imageFused_ = outcome_->fused ? weightImage(wf) : QImage();
   auto show = [](QLabel* pic, const QImage& img) {
     pic->setPixmap(
         QPixmap::fromImage(img.scaled(160, 160, Qt::KeepAspectRatio, Qt::FastTransformation)));
   };
   show(picA_, imageA_);
   show(picB_, imageB_);
-  show(picFused_, imageFused_);
+  if (outcome_->fused) {
+    show(picFused_, imageFused_);
+  } else {
+    picFused_->clear();
+    capFused_->setText(tr("no fused model (these maps come from the Compare tab)"));
+  }
 }
 
 }  // namespace otfuse::ui

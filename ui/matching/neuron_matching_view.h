@@ -41,6 +41,11 @@ class NeuronMatchingView : public QWidget {
   QImage imageFused() const { return imageFused_; }
   QString imageNote() const;
 
+  /// A line above the drawing saying where the maps come from when it is not a fusion run (a
+  /// method of the Compare tab: no fused model, so no fused image); empty hides it.
+  void setSourceNote(const QString& text);
+  QString sourceNote() const;
+
   /// Renders a weight image (rows x cols) with a diverging color map.
   static QImage weightImage(const Eigen::MatrixXf& weights);
 
@@ -59,6 +64,7 @@ class NeuronMatchingView : public QWidget {
   QComboBox* layer_;
   BipartiteView* bipartite_;
   QLabel* detail_;
+  QLabel* sourceNote_;
   QLabel* imageNote_;
   QLabel* picA_;
   QLabel* picB_;
