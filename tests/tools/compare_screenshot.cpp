@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     view.show();
     otfuse::CompareOutcome out;
     out.t = d["t"].toDouble();
+    view.setControls(out.t, d["points"].toInt());
     out.correction = d["correction"].toString().toStdString();
     out.a = {d["parents"]["a"]["accuracy"].toDouble(), d["parents"]["a"]["loss"].toDouble()};
     out.b = {d["parents"]["b"]["accuracy"].toDouble(), d["parents"]["b"]["loss"].toDouble()};

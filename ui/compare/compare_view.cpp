@@ -199,6 +199,11 @@ void CompareView::fillRequest(CompareRequest* r) const {
   r->repair = parseRepairMode(repair_->currentData().toString().toStdString());
 }
 
+void CompareView::setControls(double t, int points) {
+  t_->setValue(t);
+  pointCount_->setValue(points);
+}
+
 void CompareView::clear() {
   plot_->clearGraphs();
   graphs_.clear();

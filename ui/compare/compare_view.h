@@ -32,6 +32,8 @@ class CompareView : public QWidget {
   /// The request's settings chosen in the view: t, points, repair (models and dataset are
   /// the caller's).
   void fillRequest(CompareRequest* request) const;
+  /// Sets the controls to a run's t and number of points (e.g. a saved result shown again).
+  void setControls(double t, int points);
   /// Forgets everything shown (before a new run).
   void clear();
   /// One curve point of row `label` (CompareRow::label); the row's graph is created on first use.
