@@ -26,7 +26,9 @@ struct SplitIndices {
 /// The personal split of `labels` (int64-convertible [N], values in [0, classes)). For every
 /// class c other than the special one, exactly round(fraction * n_c) of its n_c examples,
 /// chosen uniformly at random with `seed` (independently of the other classes), go to A; the
-/// others go to B. A and B are disjoint and together cover every index. Throws Error when the
+/// others go to B (stratified; the authors' get_personalized_split draws ceil(fraction * N)
+/// from the pooled other classes instead, the same share per class on average). A and B are
+/// disjoint and together cover every index. Throws Error when the
 /// special class is outside [0, classes) or the fraction outside [0, 1] (the messages name the
 /// option and the valid range).
 SplitIndices personalSplit(const at::Tensor& labels, int classes,
