@@ -559,7 +559,7 @@ int cmdFuse(Args& args) {
     for (const auto& [key, label] : allTableRows(summary, pairLabels)) {
       auto it = summary.accuracy.find(key);
       if (it == summary.accuracy.end()) {
-        if (!optionalTableRow(key))
+        if (!optionalSummaryRow(key))
           std::printf("%-24s %10s %10s\n", label.c_str(), "n/a", "n/a");
         continue;
       }

@@ -210,13 +210,6 @@ std::vector<std::pair<std::string, std::string>> allTableRows(const FusionSummar
   return rows;
 }
 
-bool optionalTableRow(const std::string& key) {
-  auto endsWith = [&](const std::string& tail) {
-    return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  return endsWith("_bn") || endsWith("_repair") || key.rfind("sequential", 0) == 0;
-}
-
 std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& s, bool pairLabels) {
   std::vector<std::pair<std::string, std::string>> present;
   for (auto& row : allTableRows(s, pairLabels))

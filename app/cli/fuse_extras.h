@@ -69,9 +69,6 @@ FuseExtrasResult runFuseExtras(const FuseExtras& extras, const FuseExtrasInput& 
 /// display order, with its label.
 std::vector<std::pair<std::string, std::string>> allTableRows(const FusionSummary& summary,
                                                               bool pairLabels);
-/// Rows shown only when computed (*_bn, *_repair, sequential*); the others read "n/a" when
-/// absent (e.g. vanilla for different widths).
-bool optionalTableRow(const std::string& key);
 /// The rows of allTableRows the summary has.
 std::vector<std::pair<std::string, std::string>> tableRows(const FusionSummary& summary,
                                                            bool pairLabels);

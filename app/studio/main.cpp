@@ -33,6 +33,17 @@
 #include "settings/settings_form.h"
 #include "skill_transfer/skill_transfer_view.h"
 
+namespace {
+
+// Saves the window as it looks now to `file` (PNG) and prints the path; false when it cannot.
+bool saveWindowShot(QWidget& window, const QString& file) {
+  if (!window.grab().save(file, "PNG", 0)) return false;
+  std::printf("%s\n", qPrintable(file));
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   otfuse::preferPassiveOpenMpWait(argv);
   QApplication app(argc, argv);
@@ -162,11 +173,7 @@ int main(int argc, char** argv) {
           window.skillTransferView()->setChartT(t);
           QApplication::processEvents();
           for (QCustomPlot* p : window.skillTransferView()->plots()) p->replot();
-          const QString file = dir + "/" + name;
-          if (window.grab().save(file, "PNG", 0))
-            std::printf("%s\n", qPrintable(file));
-          else
-            code = 1;
+          if (!saveWindowShot(window, dir + "/" + name)) code = 1;
         }
         app.exit(code);
         });
@@ -216,14 +223,12 @@ int main(int argc, char** argv) {
           QApplication::processEvents();
           for (QCustomPlot* p : heatmap->plots()) p->replot();
           int code = exitCode;
-          const QString plans = dir + "/compare-maps-heatmap.png";
-          if (window.grab().save(plans, "PNG", 0)) std::printf("%s\n", qPrintable(plans)); else code = 1;
+          if (!saveWindowShot(window, dir + "/compare-maps-heatmap.png")) code = 1;
           window.tabs()->setCurrentWidget(window.matchingView());
           window.matchingView()->setCurrentLayer(0);
           window.matchingView()->selectNeuron(0);
           QApplication::processEvents();
-          const QString matching = dir + "/compare-maps-matching.png";
-          if (window.grab().save(matching, "PNG", 0)) std::printf("%s\n", qPrintable(matching)); else code = 1;
+          if (!saveWindowShot(window, dir + "/compare-maps-matching.png")) code = 1;
           app.exit(code);
         });
       });
@@ -247,7 +252,7 @@ int main(int argc, char** argv) {
         QApplication::processEvents();
         window.finetuneView()->replotIfDirty();
         for (QCustomPlot* p : window.finetuneView()->plots()) p->replot();
-        if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
+        saveWindowShot(window, file);
         std::printf("%s\n", qPrintable(window.finetuneView()->status()));
         app.exit(exitCode);
         });
@@ -303,7 +308,7 @@ int main(int argc, char** argv) {
       const QString file = dir + "/studio-heatmap-sinkhorn.png";
       QApplication::processEvents();
       for (QCustomPlot* p : window.heatmapView()->plots()) p->replot();
-      if (window.grab().save(file, "PNG", 0)) std::printf("%s\n", qPrintable(file));
+      saveWindowShot(window, file);
       app.exit(exitCode);
     });
   }

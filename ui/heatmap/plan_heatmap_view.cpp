@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "heatmap/matrix_display.h"
+#include "widgets/note_banner.h"
 
 namespace otfuse::ui {
 
@@ -81,10 +82,7 @@ QCPColorMap* makeMap(QCustomPlot* plot, QCPColorScale** scaleOut, const QString&
 
 PlanHeatmapView::PlanHeatmapView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
-  sourceNote_ = new QLabel;
-  sourceNote_->setWordWrap(true);
-  sourceNote_->setStyleSheet("background: #fff3cd; border: 1px solid #e0c36c; padding: 4px;");
-  sourceNote_->setVisible(false);
+  sourceNote_ = makeNoteBanner();
   layout->addWidget(sourceNote_);
   auto* bar = new QHBoxLayout;
   layer_ = new QComboBox(this);  // the first combo box child (tests find it so)
@@ -357,8 +355,7 @@ int modelCount(const FusionOutcome& o) {
 }  // namespace
 
 void PlanHeatmapView::setSourceNote(const QString& text) {
-  sourceNote_->setText(text);
-  sourceNote_->setVisible(!text.isEmpty());
+  setNoteBanner(sourceNote_, text);
 }
 
 QString PlanHeatmapView::sourceNote() const { return sourceNote_->text(); }

@@ -1,5 +1,7 @@
 #include "matching/neuron_matching_view.h"
 
+#include "widgets/note_banner.h"
+
 #include <QComboBox>
 #include <QFileInfo>
 #include <QGridLayout>
@@ -13,10 +15,7 @@ namespace otfuse::ui {
 
 NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
   auto* outer = new QVBoxLayout(this);
-  sourceNote_ = new QLabel;
-  sourceNote_->setWordWrap(true);
-  sourceNote_->setStyleSheet("background: #fff3cd; border: 1px solid #e0c36c; padding: 4px;");
-  sourceNote_->setVisible(false);
+  sourceNote_ = makeNoteBanner();
   outer->addWidget(sourceNote_);
   auto* layout = new QHBoxLayout;
   outer->addLayout(layout, 1);
@@ -90,8 +89,7 @@ NeuronMatchingView::NeuronMatchingView(QWidget* parent) : QWidget(parent) {
 }
 
 void NeuronMatchingView::setSourceNote(const QString& text) {
-  sourceNote_->setText(text);
-  sourceNote_->setVisible(!text.isEmpty());
+  setNoteBanner(sourceNote_, text);
 }
 
 QString NeuronMatchingView::sourceNote() const { return sourceNote_->text(); }

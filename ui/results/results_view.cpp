@@ -1,5 +1,7 @@
 #include "results/results_view.h"
 
+#include "widgets/note_banner.h"
+
 #include <qcustomplot.h>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -25,11 +27,8 @@ QString rowLabel(const QString& key, const FusionSummary* s, int parents, int an
                            : QString();
   return ResultsView::rowName(key, ResultsView::RowName::Table, parents, anchor, file);
 }
-// Rows shown only when the run computed them (BatchNorm models, the sequential variant).
-bool optionalRow(const QString& key) {
-  return key.endsWith(QLatin1String("_bn")) || key.endsWith(QLatin1String("_repair")) ||
-         key.startsWith(QLatin1String("sequential"));
-}
+// Rows shown only when the run computed them (BatchNorm models, REPAIR, the sequential variant).
+bool optionalRow(const QString& key) { return optionalSummaryRow(key.toStdString()); }
 int defaultAnchor(int parents) {
   return parents == 2 ? 1 : 0;
 }
@@ -124,13 +123,7 @@ QStringList ResultsView::keys(int parents) {
 
 ResultsView::ResultsView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
-  storedNote_ = new QLabel;
-  storedNote_->setWordWrap(true);
-  storedNote_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  storedNote_->setStyleSheet(
-      "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; "
-      "padding: 4px; }");
-  storedNote_->setVisible(false);
+  storedNote_ = makeNoteBanner();
   layout->addWidget(storedNote_);
   auto* top = new QHBoxLayout;
   table_ = new QTableWidget(0, 2);

@@ -324,4 +324,11 @@ std::vector<std::string> writePlansCsv(const std::string& dir,
   return files;
 }
 
+bool optionalSummaryRow(const std::string& key) {
+  auto endsWith = [&](const std::string& tail) {
+    return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return endsWith("_bn") || endsWith("_repair") || key.rfind("sequential", 0) == 0;
+}
+
 }  // namespace otfuse

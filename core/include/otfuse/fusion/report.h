@@ -50,6 +50,11 @@ struct FusionSummary {
   long long repairImages = 0;
 };
 
+/// Whether a FusionSummary key names a row present only when it was computed (*_bn, *_repair,
+/// sequential*); tables list the other rows always ("n/a" when absent, e.g. vanilla for
+/// different widths).
+bool optionalSummaryRow(const std::string& key);
+
 /// The status of the plans of all models onto the anchor together (layers[anchor] is empty).
 /// Layer names are prefixed with "model <i> " when there are more than two models, so that
 /// "at_iteration_limit" says whose plan stopped early.
